@@ -1,0 +1,1 @@
+"""Benchmarks: timing scripts that print figures and ratios; they never assert times."""

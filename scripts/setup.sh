@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Creates .venv (if needed) and installs durable-lambda with its test dependencies.
+# Sourced by demo.sh and test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.durable-lambda-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "${1:-}" = "--force" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[test]'
+  # The conformance suite declares Python >= 3.14, but its data and matcher run on 3.11.
+  .venv/bin/python -m pip install --quiet --ignore-requires-python \
+    'aws-durable-execution-conformance-tests==1.0.0'
+  touch "$stamp"
+fi

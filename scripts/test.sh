@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Quickstart 2: set up, then run the whole test suite (unit, store, engine, conformance).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m pytest -n 4 -q "$@"

@@ -1,0 +1,242 @@
+"""``Runtime``: one embedded durable-lambda (SQLite store, engine, dispatcher) in this process.
+
+The composition root for ``durable-lambda run``, the tests and the benchmarks: it opens the
+store, builds the engine and the dispatcher, registers functions, and offers Lambda's Invoke
+semantics (RequestResponse blocks until the durable execution is terminal, Event returns at
+once).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from durable_lambda.runtime.dispatcher import Dispatcher
+from durable_lambda.runtime.invokers import (
+    FunctionConfig,
+    InProcessInvoker,
+    Invoker,
+    ProcessInvoker,
+)
+from durable_lambda.runtime.logs import install_log_sink
+
+__all__ = ["InvokeResult", "Runtime"]
+
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    arn: str
+    status_code: int
+    payload: bytes
+    function_error: str | None = None
+    created: bool = True
+
+
+class Runtime:
+    def __init__(
+        self,
+        engine: Any,
+        *,
+        invoker: str = "thread",
+        skip_time: bool = False,
+        log_dir: str | Path | None = None,
+        max_concurrency: int = 16,
+    ) -> None:
+        self.engine = engine
+        self.log_dir = Path(log_dir) if log_dir is not None else None
+        if self.log_dir is not None:
+            install_log_sink(self.log_dir)
+        self._thread_invoker = InProcessInvoker()
+        self._process_invoker: ProcessInvoker | None = None
+        self.default_invoker = invoker
+        self._invoker_by_function: dict[str, str] = {}
+        self.dispatcher = Dispatcher(
+            engine,
+            self.resolve_function,
+            self._invoker_for,
+            max_concurrency=max_concurrency,
+            skip_time=skip_time,
+        )
+
+    @classmethod
+    def open(
+        cls,
+        db_path: str | Path,
+        *,
+        invoker: str = "thread",
+        skip_time: bool = False,
+        log_dir: str | Path | None = None,
+        max_concurrency: int = 16,
+        synchronous: str = "NORMAL",
+    ) -> Runtime:
+        from durable_lambda.engine import Engine, SkippingClock, SystemClock
+        from durable_lambda.store import open_store
+
+        db_path = Path(db_path)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        store = open_store(str(db_path), synchronous=synchronous)
+        clock = SkippingClock() if skip_time else SystemClock()
+        engine = Engine(store, clock=clock)
+        if log_dir is None:
+            log_dir = db_path.parent / "logs"
+        return cls(
+            engine,
+            invoker=invoker,
+            skip_time=skip_time,
+            log_dir=log_dir,
+            max_concurrency=max_concurrency,
+        )
+
+    # -- functions ---------------------------------------------------------------------------
+    def register_function(
+        self,
+        name: str,
+        handler: str,
+        *,
+        timeout_seconds: int = 900,
+        environment: dict[str, str] | None = None,
+        execution_timeout_seconds: int = 86400,
+        retention_period_days: int = 14,
+        invoker: str | None = None,
+    ) -> None:
+        from durable_lambda.engine import FunctionRecord
+
+        self.engine.put_function(
+            FunctionRecord(
+                name=name,
+                handler=handler,
+                timeout_seconds=timeout_seconds,
+                environment=dict(environment or {}),
+                execution_timeout_seconds=execution_timeout_seconds,
+                retention_period_days=retention_period_days,
+            )
+        )
+        if invoker is not None:
+            self._invoker_by_function[name] = invoker
+
+    def resolve_function(self, name: str) -> FunctionConfig:
+        record = self.engine.get_function(name)
+        return FunctionConfig(
+            name=record.name,
+            handler=record.handler,
+            timeout_seconds=record.timeout_seconds,
+            environment=dict(record.environment or {}),
+            durable=True,
+            function_arn=getattr(record, "function_arn", "") or "",
+        )
+
+    def _invoker_for(self, function: FunctionConfig) -> Invoker:
+        kind = self._invoker_by_function.get(function.name, self.default_invoker)
+        if kind == "process":
+            if self._process_invoker is None:
+                self._process_invoker = ProcessInvoker(
+                    str(self.log_dir) if self.log_dir is not None else None
+                )
+            return self._process_invoker
+        return self._thread_invoker
+
+    def log_path(self, function_name: str) -> Path:
+        if self.log_dir is None:
+            raise RuntimeError("log capture is not enabled")
+        return self.log_dir / f"{function_name}.jsonl"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Runtime:
+        self.dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
+        close = getattr(self.engine, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Runtime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- invoke ------------------------------------------------------------------------------
+    def start_execution(
+        self,
+        function_name: str,
+        payload: bytes | str | None,
+        *,
+        execution_name: str | None = None,
+    ) -> tuple[str, bool]:
+        from durable_lambda.engine import StartExecution
+
+        if isinstance(payload, bytes):
+            payload = payload.decode("utf-8")
+        result = self.engine.start_execution(
+            StartExecution(
+                function_name=function_name,
+                input_payload=payload,
+                execution_name=execution_name,
+            )
+        )
+        self.dispatcher.wake()
+        return result.arn, result.created
+
+    def invoke(
+        self,
+        function_name: str,
+        payload: bytes | str | None = None,
+        *,
+        invocation_type: str = "RequestResponse",
+        execution_name: str | None = None,
+        timeout: float = 900.0,
+    ) -> InvokeResult:
+        arn, created = self.start_execution(
+            function_name, payload, execution_name=execution_name
+        )
+        if invocation_type == "Event":
+            return InvokeResult(arn=arn, status_code=202, payload=b"", created=created)
+        execution = self.wait_for_terminal(arn, timeout=timeout)
+        return _invoke_result_from_execution(arn, execution, created)
+
+    def wait_for_terminal(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        changed = self.dispatcher.changed
+        while True:
+            execution: dict[str, Any] = self.engine.get_execution(arn)
+            if execution.get("Status") in TERMINAL_STATUSES:
+                return execution
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"execution {arn} not terminal after {timeout} s")
+            with changed:
+                changed.wait(0.1)
+
+
+def _invoke_result_from_execution(
+    arn: str, execution: dict[str, Any], created: bool
+) -> InvokeResult:
+    status = execution.get("Status")
+    if status == "SUCCEEDED":
+        result = execution.get("Result")
+        return InvokeResult(
+            arn=arn,
+            status_code=200,
+            payload=(result if result is not None else "null").encode(),
+            created=created,
+        )
+    error = execution.get("Error") or {}
+    body = {
+        "errorType": error.get("ErrorType") or f"Execution{str(status).title()}",
+        "errorMessage": error.get("ErrorMessage") or f"execution {str(status).lower()}",
+    }
+    return InvokeResult(
+        arn=arn,
+        status_code=200,
+        payload=json.dumps(body).encode(),
+        function_error="Unhandled",
+        created=created,
+    )
+
+
