@@ -1,0 +1,382 @@
+"""``context.map`` and ``context.parallel`` (sdk-spec.md §4.7, §4.8, §15).
+
+Owns the batch coordinator: one parent CONTEXT (SubType Map/Parallel) whose body admits branches
+strictly in index order up to ``max_concurrency``, runs each on a worker thread as its own CONTEXT
+(MapIteration/ParallelBranch, id ``blake2b(f"{batch_id}-{i}")``) or as a virtual level (FLAT),
+and evaluates the completion policy (§15.4) after every branch event.
+
+Invariants:
+- Only the coordinator (the calling thread) mutates batch bookkeeping; workers report events.
+- A suspended branch keeps its slot; when every in-flight branch is suspended and nothing can be
+  admitted, the whole batch suspends with the earliest timed resume (conformance 8-14, 9-15).
+- Item failures never raise: the batch returns a ``BatchResult`` (use ``throw_if_error()``);
+  ``ExecutionError`` and retryable ``InvocationError`` in a branch escape the batch.
+- Branches still running at early completion are left to finish or be orphaned; the worker pool
+  is registered with ``ExecutionState`` so the invocation joins it before returning.
+
+Deliberately not implemented (yet): in-process timed resume via scheduled refresh (§15.3) and
+rebuilding a large result from its summary record on replay (§15.5): a ReplayChildren batch
+re-runs the coordinator, whose terminal branches replay from their own checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from durable_lambda._sdk.identifier import branch_operation_id
+from durable_lambda._sdk.suspend import suspend_with_optional_resume_delay
+from durable_lambda.concurrency.models import BatchItem, BatchResult, CompletionReason
+from durable_lambda.config import (
+    BatchItemStatus,
+    CompletionConfig,
+    MapConfig,
+    NestingType,
+    ParallelBranch,
+    ParallelConfig,
+)
+from durable_lambda.exceptions import (
+    ChildContextError,
+    ExecutionError,
+    InvocationError,
+    OrphanedChildException,
+    SuspendExecution,
+    TimedSuspendExecution,
+    ValidationError,
+)
+from durable_lambda.lambda_service import ErrorObject, OperationSubType
+
+if TYPE_CHECKING:
+    from durable_lambda.context import DurableContext
+
+__all__ = ["run_map", "run_parallel"]
+
+
+@dataclass(frozen=True)
+class BranchSpec:
+    index: int
+    name: str | None
+    func: Callable[[DurableContext], Any]
+
+
+class _Kind(Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SUSPENDED = "SUSPENDED"
+    ORPHANED = "ORPHANED"
+    RAISE = "RAISE"  # fatal or retryable: re-raised on the calling thread
+
+
+@dataclass(frozen=True)
+class _Event:
+    index: int
+    kind: _Kind
+    result: Any = None
+    error: ErrorObject | None = None
+    resume_at: float | None = None
+    exception: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    sub_type: str
+    branch_sub_type: str
+    max_concurrency: int | None
+    completion: CompletionConfig
+    item_serdes: Any
+    nesting: NestingType
+
+
+def _validate(settings: BatchSettings, total: int) -> None:
+    if settings.max_concurrency is not None and settings.max_concurrency < 1:
+        raise ValidationError("max_concurrency must be at least 1")
+    validate_for_total = getattr(settings.completion, "_validate_for_total", None)
+    if callable(validate_for_total):
+        validate_for_total(total)
+    elif (
+        settings.completion.min_successful is not None
+        and settings.completion.min_successful > total
+    ):
+        raise ValidationError("min_successful cannot exceed the number of items")
+
+
+def run_map(
+    context: DurableContext,
+    inputs: Sequence[Any],
+    func: Callable[[DurableContext, Any, int, Sequence[Any]], Any],
+    name: str | None,
+    config: MapConfig[Any] | None,
+) -> BatchResult[Any]:
+    config = config or MapConfig()
+    items = list(inputs)
+    namer = config.item_namer
+    # item_namer runs eagerly for every input on every run, as in AWS (§4.7).
+    names = [namer(item, i) if namer else f"map-item-{i}" for i, item in enumerate(items)]
+
+    def bind(item: Any, index: int) -> Callable[[DurableContext], Any]:
+        return lambda branch_context: func(branch_context, item, index, inputs)
+
+    branches = [BranchSpec(i, names[i], bind(item, i)) for i, item in enumerate(items)]
+    settings = BatchSettings(
+        sub_type=str(OperationSubType.MAP),
+        branch_sub_type=str(OperationSubType.MAP_ITERATION),
+        max_concurrency=config.max_concurrency,
+        completion=config.completion_config,
+        item_serdes=config.item_serdes or config.serdes,
+        nesting=config.nesting_type,
+    )
+    return _run_batch(context, branches, name, settings, config=config, result_type="MapResult")
+
+
+def run_parallel(
+    context: DurableContext,
+    functions: Sequence[Callable[[DurableContext], Any] | ParallelBranch[Any]],
+    name: str | None,
+    config: ParallelConfig | None,
+) -> BatchResult[Any]:
+    config = config or ParallelConfig()
+    branches = []
+    for i, function in enumerate(functions):
+        branch_name = function.name if isinstance(function, ParallelBranch) else None
+        body = function.func if isinstance(function, ParallelBranch) else function
+        branches.append(BranchSpec(i, branch_name or f"parallel-branch-{i}", body))
+    settings = BatchSettings(
+        sub_type=str(OperationSubType.PARALLEL),
+        branch_sub_type=str(OperationSubType.PARALLEL_BRANCH),
+        max_concurrency=config.max_concurrency,
+        completion=config.completion_config,
+        item_serdes=config.item_serdes or config.serdes,
+        nesting=config.nesting_type,
+    )
+    return _run_batch(
+        context, branches, name, settings, config=config, result_type="ParallelResult"
+    )
+
+
+def _run_batch(
+    context: DurableContext,
+    branches: list[BranchSpec],
+    name: str | None,
+    settings: BatchSettings,
+    *,
+    config: Any,
+    result_type: str,
+) -> BatchResult[Any]:
+    _validate(settings, len(branches))
+    user_summary = config.summary_generator
+
+    def summarize(result: BatchResult[Any]) -> str:
+        return _summary_record(result, result_type, user_summary)
+
+    def body(batch_context: DurableContext) -> BatchResult[Any]:
+        return BatchCoordinator(batch_context, branches, settings).run()
+
+    result: BatchResult[Any] = context._run_child(
+        body, name, sub_type=settings.sub_type, serdes=config.serdes, summary_generator=summarize
+    )
+    return result
+
+
+def _summary_record(
+    result: BatchResult[Any], result_type: str, user_summary: Callable[[Any], str] | None
+) -> str:
+    """The SDK-owned record stored instead of a >256 KiB BatchResult (§15.5)."""
+    started = [item.index for item in result.all if item.status is BatchItemStatus.STARTED]
+    completed = [item.index for item in result.all if item.status is not BatchItemStatus.STARTED]
+    record: dict[str, Any] = {
+        "type": result_type,
+        "totalCount": len(result.all),
+        "completionReason": result.completion_reason.value,
+        "startedCount": len(started),
+        "successCount": sum(1 for i in result.all if i.status is BatchItemStatus.SUCCEEDED),
+        "failureCount": sum(1 for i in result.all if i.status is BatchItemStatus.FAILED),
+        "status": "FAILED"
+        if any(i.status is BatchItemStatus.FAILED for i in result.all)
+        else "SUCCEEDED",
+    }
+    if len(started) <= len(completed):
+        record["startedIndexes"] = started
+    else:
+        record["completedIndexes"] = completed
+    if user_summary is not None:
+        record["summary"] = user_summary(result)
+    return json.dumps(record)
+
+
+class BatchCoordinator:
+    """Admits, runs and tracks the branches of one batch on behalf of the calling thread."""
+
+    def __init__(
+        self, batch_context: DurableContext, branches: list[BranchSpec], settings: BatchSettings
+    ) -> None:
+        self.context = batch_context
+        self.branches = branches
+        self.settings = settings
+        self.batch_id = batch_context.parent_id or ""
+        self.events: queue.Queue[_Event] = queue.Queue()
+        self.items: dict[int, BatchItem[Any]] = {}
+        self.in_flight: set[int] = set()
+        self.suspended: dict[int, float | None] = {}
+
+    def run(self) -> BatchResult[Any]:
+        total = len(self.branches)
+        if total == 0:
+            return BatchResult([], CompletionReason.ALL_COMPLETED)
+        workers = min(self.settings.max_concurrency or total, total)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dex-branch")
+        self.context.state.register_pool(lambda: pool.shutdown(wait=True))
+        try:
+            reason = self._loop(pool, workers)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        items = [self.items[i] for i in sorted(self.items)]
+        started = [BatchItem(i, BatchItemStatus.STARTED) for i in sorted(self.in_flight)]
+        return BatchResult(sorted(items + started, key=lambda item: item.index), reason)
+
+    def _loop(self, pool: ThreadPoolExecutor, slots: int) -> CompletionReason:
+        next_index = 0
+        reason = self._decide()
+        while reason is None:
+            while len(self.in_flight) < slots and next_index < len(self.branches):
+                self._submit(pool, self.branches[next_index])
+                next_index += 1
+            if self.in_flight and len(self.suspended) == len(self.in_flight):
+                self._suspend()
+            event = self.events.get()
+            if event.kind is _Kind.RAISE and event.exception is not None:
+                raise event.exception
+            if event.kind is _Kind.ORPHANED:
+                return CompletionReason.ALL_COMPLETED
+            self._apply(event)
+            reason = self._decide()
+        return reason
+
+    def _submit(self, pool: ThreadPoolExecutor, branch: BranchSpec) -> None:
+        self.in_flight.add(branch.index)
+        pool.submit(self._work, branch)
+
+    def _apply(self, event: _Event) -> None:
+        if event.kind is _Kind.SUSPENDED:
+            self.suspended[event.index] = event.resume_at
+            return
+        self.in_flight.discard(event.index)
+        if event.kind is _Kind.SUCCEEDED:
+            self.items[event.index] = BatchItem(
+                event.index, BatchItemStatus.SUCCEEDED, event.result
+            )
+        else:
+            self.items[event.index] = BatchItem(
+                event.index, BatchItemStatus.FAILED, error=event.error
+            )
+
+    def _suspend(self) -> None:
+        timed = [t for t in self.suspended.values() if t is not None]
+        if timed:
+            raise TimedSuspendExecution("All batch branches are waiting", min(timed))
+        suspend_with_optional_resume_delay("All batch branches are waiting")
+
+    def _decide(self) -> CompletionReason | None:
+        return decide_completion(
+            self.settings.completion, self.items, len(self.branches), self._item_statuses()
+        )
+
+    def _item_statuses(self) -> list[tuple[int, str | None, Any]]:
+        statuses = []
+        for branch in self.branches:
+            item = self.items.get(branch.index)
+            status = (
+                item.status
+                if item
+                else (BatchItemStatus.STARTED if branch.index in self.in_flight else None)
+            )
+            statuses.append((branch.index, branch.name, status))
+        return statuses
+
+    # ------------------------------------------------------------------ worker threads
+
+    def _work(self, branch: BranchSpec) -> None:
+        self.events.put(self._run_branch(branch))
+
+    def _run_branch(self, branch: BranchSpec) -> _Event:
+        virtual = self.settings.nesting is NestingType.FLAT
+        try:
+            result = self.context._run_branch(
+                branch_operation_id(self.batch_id, branch.index),
+                branch.name,
+                branch.func,
+                sub_type=self.settings.branch_sub_type,
+                serdes=self.settings.item_serdes,
+                is_virtual=virtual,
+            )
+        except BaseException as err:  # every outcome is reported; the coordinator decides
+            return _event_for_error(branch.index, err, virtual=virtual)
+        return _Event(branch.index, _Kind.SUCCEEDED, result=result)
+
+
+def _event_for_error(index: int, err: BaseException, *, virtual: bool) -> _Event:
+    """Classifies what escaped a branch (§15.2 event handling)."""
+    if isinstance(err, TimedSuspendExecution):
+        return _Event(index, _Kind.SUSPENDED, resume_at=err.scheduled_timestamp)
+    if isinstance(err, SuspendExecution):
+        return _Event(index, _Kind.SUSPENDED)
+    if isinstance(err, OrphanedChildException):
+        return _Event(index, _Kind.ORPHANED)
+    fatal = isinstance(err, ExecutionError) or not isinstance(err, Exception)
+    if fatal or (isinstance(err, InvocationError) and err.is_retryable()):
+        # Non-determinism, background failures and retryable errors escape the batch.
+        return _Event(index, _Kind.RAISE, exception=err)
+    if isinstance(err, ChildContextError) and not virtual:
+        # A NESTED branch already recorded its FAIL; the item keeps the original error type.
+        error = ErrorObject(err.message, err.error_type, err.data, err.stack_trace)
+        return _Event(index, _Kind.FAILED, error=error)
+    return _Event(index, _Kind.FAILED, error=ErrorObject.from_exception(err))
+
+
+def decide_completion(  # noqa: PLR0911  (one return per §15.4 rule, in spec order)
+    completion: CompletionConfig,
+    items: dict[int, BatchItem[Any]],
+    total: int,
+    statuses: list[tuple[int, str | None, Any]],
+) -> CompletionReason | None:
+    """The completion policy of §15.4; ``None`` while the batch should go on."""
+    succeeded = sum(1 for i in items.values() if i.status is BatchItemStatus.SUCCEEDED)
+    failed = sum(1 for i in items.values() if i.status is BatchItemStatus.FAILED)
+    done = succeeded + failed >= total
+    if completion.should_complete is not None:
+        from durable_lambda.config import CompletionItemStatus, CompletionOutcome, CompletionStatus
+
+        status = CompletionStatus(
+            success_count=succeeded,
+            failure_count=failed,
+            completed_count=succeeded + failed,
+            total_count=total,
+            items=tuple(CompletionItemStatus(index=i, name=n, status=s) for i, n, s in statuses),
+        )
+        decision = completion.should_complete(status)
+        if decision.complete:
+            if decision.outcome is CompletionOutcome.FAILED:
+                return CompletionReason.CUSTOM_COMPLETION_FAILED
+            return CompletionReason.CUSTOM_COMPLETION_SUCCEEDED
+        return CompletionReason.ALL_COMPLETED if done else None
+    if _tolerance_exceeded(completion, failed, total):
+        return CompletionReason.FAILURE_TOLERANCE_EXCEEDED
+    if done:
+        return CompletionReason.ALL_COMPLETED
+    if completion.min_successful is not None and succeeded >= completion.min_successful:
+        return CompletionReason.MIN_SUCCESSFUL_REACHED
+    return None
+
+
+def _tolerance_exceeded(completion: CompletionConfig, failed: int, total: int) -> bool:
+    count = completion.tolerated_failure_count
+    percentage = completion.tolerated_failure_percentage
+    if completion.min_successful is None and count is None and percentage is None:
+        return failed > 0  # fail-fast default (§15.4)
+    if count is not None and failed > count:
+        return True
+    return percentage is not None and total > 0 and failed / total * 100 > percentage
