@@ -370,11 +370,22 @@ class Outcome:
         return "\n".join(lines)
 
 
+def _shorten(value: Any, limit: int = 160) -> Any:
+    """Long strings (large payloads) cut down for failure messages."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}...<{len(value)} chars>"
+    if isinstance(value, Mapping):
+        return {k: _shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value]
+    return value
+
+
 def render_history(events: list[dict[str, Any]]) -> str:
     """One line per event: id, type, subtype, name, ids and details (timestamps omitted)."""
     lines = []
     for event in sorted(events, key=lambda e: e.get("EventId", 0)):
-        details = {k: v for k, v in event.items() if k.endswith("Details")}
+        details = {k: _shorten(v) for k, v in event.items() if k.endswith("Details")}
         ident = " ".join(
             f"{k}={event[k]}" for k in ("SubType", "Name", "Id", "ParentId") if k in event
         )
@@ -462,7 +473,8 @@ class ConformanceRun:
             except Exception as err:
                 parts.append(f"execution {arn}: history unavailable ({err!r})")
                 continue
-            summary = {k: execution.get(k) for k in ("Status", "Result", "Error") if k in execution}
+            keys = ("Status", "Result", "Error")
+            summary = {k: _shorten(execution[k]) for k in keys if k in execution}
             parts.append(f"execution {arn} {json.dumps(summary, default=str)}")
             parts.append(render_history(history["Events"]))
         parts.append(f"(histories saved under {self.work_dir / 'histories'})")

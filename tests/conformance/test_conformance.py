@@ -88,4 +88,5 @@ def conformance_run(
 @pytest.mark.parametrize("requirement_id", _params())
 def test_conformance(requirement_id: str, conformance_run: ConformanceRun) -> None:
     outcome = conformance_run.result(requirement_id, timeout=RESULT_TIMEOUT_SECONDS)
-    assert outcome.passed, outcome.report()
+    if not outcome.passed:
+        pytest.fail(outcome.report(), pytrace=False)

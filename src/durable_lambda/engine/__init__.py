@@ -1,0 +1,19 @@
+"""The durable-execution engine: checkpoints, history, timers, callbacks, invocation leases."""
+
+from durable_lambda.engine.clock import Clock, FakeClock, SkippingClock, SystemClock
+from durable_lambda.engine.ids import IdSource
+from durable_lambda.engine.records import FunctionRecord, InvocationTicket, StartExecution, StartResult
+from durable_lambda.engine.service import Engine
+
+__all__ = [
+    "Clock",
+    "Engine",
+    "FakeClock",
+    "FunctionRecord",
+    "IdSource",
+    "InvocationTicket",
+    "SkippingClock",
+    "StartExecution",
+    "StartResult",
+    "SystemClock",
+]

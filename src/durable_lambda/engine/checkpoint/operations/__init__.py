@@ -1,0 +1,1 @@
+"""One module per operation type, each with a pure ``validate`` and a ``process``."""

@@ -1,0 +1,87 @@
+"""History events: shapes of conformance.md §7.3 and the writer that numbers them.
+
+``ExecutionWriter`` accumulates, for one transaction on one execution, the operation rows and the
+events it writes; EventIds come from the execution's counter at append time, so they are
+gap-free and in write order (conformance.md §8.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from durable_lambda.engine.ids import IdSource
+from durable_lambda.store.base import ExecutionRow, Transaction
+
+__all__ = ["ExecutionWriter", "error_details", "payload_details"]
+
+
+def payload_details(payload: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"Truncated": False}
+    if payload is not None:
+        out["Payload"] = payload
+    return out
+
+
+def error_details(error: dict[str, Any] | None) -> dict[str, Any]:
+    return {"Payload": dict(error or {}), "Truncated": False}
+
+
+class ExecutionWriter:
+    def __init__(self, tx: Transaction, ex: ExecutionRow, now_ms: int, ids: IdSource | None = None) -> None:
+        self.tx = tx
+        self.ids = ids or IdSource()
+        self.effects: list[tuple[str, dict[str, Any]]] = []
+        self.ex = ex
+        self.now = now_ms
+        self.event_seq = ex.event_seq
+        self.change_seq = ex.change_seq
+        self.op_seq = ex.op_seq
+        self.events: list[dict[str, Any]] = []
+        self.changes: dict[str, Any] = {}
+        self.written_ops: dict[str, dict[str, Any]] = {}
+
+    def event(
+        self,
+        event_type: str,
+        details: dict[str, Any] | None = None,
+        op: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        self.event_seq += 1
+        event: dict[str, Any] = {
+            "EventType": event_type,
+            "EventId": self.event_seq,
+            "EventTimestamp": self.now,
+        }
+        if op is not None:
+            event["Id"] = op["Id"]
+            for key in ("Name", "SubType", "ParentId"):
+                if op.get(key):
+                    event[key] = op[key]
+        event[f"{event_type}Details"] = details or {}
+        self.events.append(event)
+        return event
+
+    def put_op(self, op: dict[str, Any], *, new: bool) -> None:
+        self.change_seq += 1
+        if new:
+            self.op_seq += 1
+        self.tx.put_operation(self.ex.arn, op, seq=self.op_seq, change_seq=self.change_seq)
+        self.written_ops[op["Id"]] = op
+
+    def service_change(self) -> None:
+        """Marks a completion the handler has not seen (timer, callback, child result)."""
+        self.changes["service_seq"] = self.change_seq
+        lease_live = self.ex.lease_token is not None and (self.ex.lease_expires_ms or 0) > self.now
+        if not lease_live:
+            self.changes["needs_invoke"] = 1
+
+    def flush(self) -> None:
+        if self.events:
+            self.tx.append_events(self.ex.arn, self.events)
+        self.tx.update_execution(
+            self.ex.arn,
+            event_seq=self.event_seq,
+            change_seq=self.change_seq,
+            op_seq=self.op_seq,
+            **self.changes,
+        )

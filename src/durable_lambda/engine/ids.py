@@ -1,0 +1,26 @@
+"""Identifiers and secrets: checkpoint tokens, callback ids, lease tokens, execution ids.
+
+Tokens and callback ids carry 192 random bits from ``secrets`` (issue: at least 128), so they
+cannot be guessed; they are bound to their execution by lookup, not by decoding.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+__all__ = ["IdSource"]
+
+
+class IdSource:
+    def token(self) -> str:
+        return secrets.token_urlsafe(24)
+
+    def callback_id(self) -> str:
+        return secrets.token_urlsafe(24)
+
+    def execution_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def request_id(self) -> str:
+        return str(uuid.uuid4())

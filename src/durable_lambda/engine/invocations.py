@@ -1,0 +1,235 @@
+"""Invocation leases and outcomes, execution rows, and chained-invoke plumbing.
+
+An invocation is dispatched under a lease recorded before the handler starts: a fresh checkpoint
+token, a lease token and an expiry. Completing requires the lease token (fencing). Every
+completion writes ``InvocationCompleted``; a handler error or crash schedules the next attempt
+(bounded), a SUCCEEDED/FAILED output closes the execution, PENDING waits for the next completion.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import TYPE_CHECKING, Any
+
+from durable_lambda.engine.completions import complete_operation, finish_execution
+from durable_lambda.engine.events import ExecutionWriter, error_details
+from durable_lambda.engine.ids import IdSource
+from durable_lambda.engine.records import FunctionRecord, InvocationTicket, StartExecution
+from durable_lambda.store.base import ExecutionRow, Transaction
+
+if TYPE_CHECKING:
+    from durable_lambda.engine.service import Engine
+
+__all__ = ["claim", "complete", "execution_summary", "new_execution_row", "strip_payloads"]
+
+MAX_FAILED_INVOCATIONS = 6
+_IMMEDIATE_RETRIES = 3
+_STATE_PAGE = 1000
+_VALID_STATUS = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
+
+
+def new_execution_row(
+    *,
+    arn: str,
+    function: FunctionRecord,
+    name: str,
+    execution_id: str,
+    payload: str | None,
+    now: int,
+    timeout: int,
+    qualifier: str,
+    parent: tuple[str, str] | None,
+) -> ExecutionRow:
+    return ExecutionRow(
+        arn=arn, function_name=function.name, function_arn=function.function_arn, version=qualifier,
+        name=name, execution_id=execution_id, status="RUNNING", input_payload=payload, result=None,
+        error=None, pending_outcome=None, start_ms=now, end_ms=None, timeout_seconds=timeout,
+        checkpoint_token=None, last_request_token=None, last_client_token=None, last_response=None,
+        event_seq=0, op_seq=0, change_seq=0, seen_seq=0, service_seq=0, needs_invoke=1, attempt=0,
+        failed_invocations=0, lease_token=None, lease_owner=None, lease_expires_ms=None,
+        invocation_start_ms=None, request_id=None,
+        parent_arn=parent[0] if parent else None, parent_op_id=parent[1] if parent else None,
+    )
+
+
+def execution_summary(ex: ExecutionRow, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "DurableExecutionArn": ex.arn,
+        "DurableExecutionName": ex.name,
+        "FunctionArn": f"{ex.function_arn}:{ex.version}",
+        "Status": ex.status,
+        "StartTimestamp": ex.start_ms,
+    }
+    if ex.end_ms is not None:
+        out["EndTimestamp"] = ex.end_ms
+    if full:
+        if ex.input_payload is not None:
+            out["InputPayload"] = ex.input_payload
+        if ex.status == "SUCCEEDED" and ex.result is not None:
+            out["Result"] = ex.result
+        if ex.error is not None:
+            out["Error"] = json.loads(ex.error)
+        out["Version"] = ex.version
+    return out
+
+
+def strip_payloads(event: dict[str, Any]) -> dict[str, Any]:
+    """History without execution data: payload bodies removed, everything else kept."""
+    out = copy.deepcopy(event)
+    details = out.get(f"{out.get('EventType')}Details")
+    if isinstance(details, dict):
+        for key in ("Input", "Result", "Error"):
+            part = details.get(key)
+            if isinstance(part, dict):
+                part.pop("Payload", None)
+    return out
+
+
+def claim(
+    tx: Transaction, ex: ExecutionRow, owner: str, lease_seconds: float, now: int, ids: IdSource
+) -> InvocationTicket:
+    w = ExecutionWriter(tx, ex, now, ids)
+    if ex.lease_token is not None:
+        # The previous attempt's lease ran out without a completion: its runtime died.
+        w.event(
+            "InvocationCompleted",
+            {
+                "StartTimestamp": ex.invocation_start_ms,
+                "EndTimestamp": now,
+                "RequestId": ex.request_id,
+                "Error": error_details(
+                    {"ErrorType": "Runtime.ExitError", "ErrorMessage": "invocation lease expired: the runtime stopped responding"}
+                ),
+            },
+        )
+    token = ids.token()
+    lease = ids.token()
+    request_id = ids.request_id()
+    ops = tx.all_operations(ex.arn, limit=_STATE_PAGE + 1)
+    state: dict[str, Any] = {"Operations": ops[:_STATE_PAGE], "NextMarker": ""}
+    if len(ops) > _STATE_PAGE:
+        state["NextMarker"] = str(_STATE_PAGE)
+    w.changes.update(
+        checkpoint_token=token, lease_token=lease, lease_owner=owner,
+        lease_expires_ms=now + int(lease_seconds * 1000), attempt=ex.attempt + 1, needs_invoke=0,
+        seen_seq=ex.change_seq, invocation_start_ms=now, request_id=request_id,
+        last_request_token=None, last_client_token=None, last_response=None,
+    )
+    w.flush()
+    return InvocationTicket(
+        arn=ex.arn,
+        function_name=ex.function_name,
+        request_id=request_id,
+        lease_token=lease,
+        attempt=ex.attempt + 1,
+        event={"DurableExecutionArn": ex.arn, "CheckpointToken": token, "InitialExecutionState": state},
+    )
+
+
+def _output_error(output: Any) -> dict[str, Any] | None:
+    if not isinstance(output, dict) or output.get("Status") not in _VALID_STATUS:
+        return {"ErrorType": "Runtime.InvalidResponse", "ErrorMessage": "durable handler returned an invalid response"}
+    return None
+
+
+def complete(
+    w: ExecutionWriter,
+    ticket: InvocationTicket,
+    output: Any,
+    error: dict[str, Any] | None,
+    started_ms: int | None,
+    ended_ms: int | None,
+) -> None:
+    ex = w.ex
+    if error is None:
+        error = _output_error(output)
+    details: dict[str, Any] = {
+        "StartTimestamp": started_ms if started_ms is not None else ex.invocation_start_ms,
+        "EndTimestamp": ended_ms if ended_ms is not None else w.now,
+        "RequestId": ticket.request_id,
+    }
+    if error is not None:
+        details["Error"] = error_details(error)
+    w.event("InvocationCompleted", details)
+    w.changes.update(lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None)
+    if ex.status != "RUNNING":
+        return  # stopped or timed out while the invocation ran
+    pending = json.loads(ex.pending_outcome) if ex.pending_outcome else None
+    if error is not None:
+        failed = ex.failed_invocations + 1
+        w.changes["failed_invocations"] = failed
+        if failed >= MAX_FAILED_INVOCATIONS:
+            finish_execution(w, "FAILED", error=error)
+        elif failed <= _IMMEDIATE_RETRIES:
+            w.changes["needs_invoke"] = 1
+        else:
+            delay_ms = min(2 ** (failed - _IMMEDIATE_RETRIES), 60) * 1000
+            w.tx.schedule_timer(ex.arn, "", "invocation_retry", w.now + delay_ms)
+        return
+    w.changes["failed_invocations"] = 0
+    status = output["Status"]
+    if status == "SUCCEEDED":
+        result = output.get("Result")
+        if (result is None or result == "") and pending and pending["Status"] == "SUCCEEDED":
+            result = pending.get("Result")
+        finish_execution(w, "SUCCEEDED", result=result)
+    elif status == "FAILED":
+        err = output.get("Error")
+        if not err and pending and pending["Status"] == "FAILED":
+            err = pending.get("Error")
+        finish_execution(w, "FAILED", error=err or {"ErrorType": "Unknown", "ErrorMessage": "execution failed"})
+    else:
+        # Re-invoke at once if a completion arrived that this invocation never observed.
+        w.changes["needs_invoke"] = 1 if ex.service_seq > ex.seen_seq else 0
+
+
+# ----------------------------------------------------------------------------------------------
+# chained invoke: a durable target runs as its own execution, linked to the caller's operation
+
+
+def start_chained_invoke(engine: Engine, arn: str, info: dict[str, Any]) -> None:
+    name = str(info["function_name"]).rsplit(":function:", 1)[-1].split(":", 1)[0]
+    try:
+        child = engine.start_execution(
+            StartExecution(function_name=name, input_payload=info.get("payload")),
+            parent=(arn, info["op_id"]),
+        )
+        del child
+    except Exception as err:  # unknown function, bad payload: the operation fails, the caller continues
+        error = {"ErrorType": type(err).__name__, "ErrorMessage": getattr(err, "message", None) or str(err)}
+        with engine.store.transaction() as tx:
+            ex = tx.get_execution(arn)
+            op = tx.get_operations(arn, [info["op_id"]]).get(info["op_id"]) if ex else None
+            if ex is None or op is None or op["Status"] != "STARTED":
+                return
+            w = ExecutionWriter(tx, ex, engine.clock.now_ms(), engine.ids)
+            complete_operation(w, op, "FAILED", "ChainedInvokeFailed", details_key="ChainedInvokeDetails", error=error)
+            w.flush()
+
+
+_CHILD_EVENT = {
+    "SUCCEEDED": "ChainedInvokeSucceeded",
+    "FAILED": "ChainedInvokeFailed",
+    "TIMED_OUT": "ChainedInvokeTimedOut",
+    "STOPPED": "ChainedInvokeStopped",
+}
+
+
+def finish_chained_invoke(engine: Engine, child: ExecutionRow, info: dict[str, Any]) -> None:
+    parent_arn, op_id = child.parent_arn, child.parent_op_id
+    if not parent_arn or not op_id:
+        return
+    with engine.store.transaction() as tx:
+        ex = tx.get_execution(parent_arn)
+        op = tx.get_operations(parent_arn, [op_id]).get(op_id) if ex else None
+        if ex is None or op is None or ex.status != "RUNNING" or op["Status"] != "STARTED":
+            return
+        w = ExecutionWriter(tx, ex, engine.clock.now_ms(), engine.ids)
+        status = info["status"]
+        complete_operation(
+            w, op, status, _CHILD_EVENT[status], details_key="ChainedInvokeDetails",
+            result=info.get("result") if status == "SUCCEEDED" else None,
+            error=None if status == "SUCCEEDED" else (info.get("error") or {}),
+        )
+        w.flush()

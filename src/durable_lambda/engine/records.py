@@ -1,0 +1,54 @@
+"""Engine input and output records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FunctionRecord", "InvocationTicket", "StartExecution", "StartResult"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FunctionRecord:
+    name: str
+    handler: str
+    timeout_seconds: int = 900
+    environment: dict[str, str] = field(default_factory=dict)
+    execution_timeout_seconds: int = 86400
+    retention_period_days: int = 14
+    function_arn: str = ""
+
+    def config_dict(self) -> dict[str, Any]:
+        return {
+            "timeout_seconds": self.timeout_seconds,
+            "environment": self.environment,
+            "execution_timeout_seconds": self.execution_timeout_seconds,
+            "retention_period_days": self.retention_period_days,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartExecution:
+    function_name: str
+    input_payload: str | None = None
+    execution_name: str | None = None
+    qualifier: str = "$LATEST"
+    execution_timeout_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    arn: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvocationTicket:
+    """One claimed invocation: the lease that fences it and the event to hand the handler."""
+
+    arn: str
+    function_name: str
+    request_id: str
+    lease_token: str
+    attempt: int
+    event: dict[str, Any]

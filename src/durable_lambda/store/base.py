@@ -1,0 +1,120 @@
+"""The store interface: records in and out, one transaction per use case (style.md §6).
+
+The engine sees only these protocols and records. Stores never read the clock (``now_ms`` is an
+argument) and never hold engine logic; a PostgreSQL store implements the same ``Transaction``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = [
+    "ConflictError",
+    "ExecutionRow",
+    "Store",
+    "StoreError",
+    "TimerRow",
+    "Transaction",
+    "TransientStoreError",
+]
+
+
+class StoreError(Exception):
+    """Base of store failures."""
+
+
+class ConflictError(StoreError):
+    """A unique key or version clash."""
+
+
+class TransientStoreError(StoreError):
+    """Busy, locked, disk full, connection lost: the operation may be retried."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionRow:
+    arn: str
+    function_name: str
+    function_arn: str
+    version: str
+    name: str
+    execution_id: str
+    status: str
+    input_payload: str | None
+    result: str | None
+    error: str | None
+    pending_outcome: str | None
+    start_ms: int
+    end_ms: int | None
+    timeout_seconds: int
+    checkpoint_token: str | None
+    last_request_token: str | None
+    last_client_token: str | None
+    last_response: str | None
+    event_seq: int
+    op_seq: int
+    change_seq: int
+    seen_seq: int
+    service_seq: int
+    needs_invoke: int
+    attempt: int
+    failed_invocations: int
+    lease_token: str | None
+    lease_owner: str | None
+    lease_expires_ms: int | None
+    invocation_start_ms: int | None
+    request_id: str | None
+    parent_arn: str | None = None
+    parent_op_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimerRow:
+    arn: str
+    op_id: str
+    kind: str
+    due_ms: int
+
+
+class Transaction(Protocol):
+    # executions
+    def get_execution(self, arn: str) -> ExecutionRow | None: ...
+    def find_execution(self, function_name: str, name: str) -> ExecutionRow | None: ...
+    def insert_execution(self, row: ExecutionRow) -> None: ...
+    def update_execution(self, arn: str, **changes: Any) -> None: ...
+    def claimable_execution(self, now_ms: int, arn: str | None = None) -> ExecutionRow | None: ...
+    def list_executions(self, **filters: Any) -> list[ExecutionRow]: ...
+    # operations
+    def get_operations(self, arn: str, op_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+    def all_operations(self, arn: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]: ...
+    def operations_changed_since(self, arn: str, change_seq: int) -> list[dict[str, Any]]: ...
+    def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None: ...
+    # history
+    def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None: ...
+    def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]: ...
+    # timers
+    def schedule_timer(self, arn: str, op_id: str, kind: str, due_ms: int) -> None: ...
+    def cancel_timers(self, arn: str, op_id: str | None = None, kinds: Sequence[str] | None = None) -> None: ...
+    def due_timers(self, now_ms: int, limit: int) -> list[TimerRow]: ...
+    def next_due_ms(self) -> int | None: ...
+    def has_timers(self, arn: str) -> bool: ...
+    # callbacks
+    def insert_callback(self, callback_id: str, arn: str, op_id: str, heartbeat_seconds: int) -> None: ...
+    def get_callback(self, callback_id: str) -> tuple[str, str, int] | None: ...
+    # functions
+    def put_function(self, name: str, handler: str, config: str, now_ms: int) -> None: ...
+    def get_function(self, name: str) -> tuple[str, str, str] | None: ...
+    def list_functions(self) -> list[tuple[str, str, str]]: ...
+
+
+class Store(Protocol):
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]: ...
+    def close(self) -> None: ...
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,356 @@
+"""SQLite store: stdlib ``sqlite3``, WAL, ``BEGIN IMMEDIATE`` writes, numbered migrations.
+
+One connection per transaction from a small pool (the SDK's checkpoint threads come and go; a
+connection per thread would leak). ``synchronous=NORMAL`` survives a process kill (the WAL is
+fsynced at checkpoints); ``FULL`` also survives power loss. Driver errors are mapped in one
+place (``_translate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import fields
+from importlib import resources
+from typing import Any
+
+from durable_lambda.store.base import (
+    ConflictError,
+    ExecutionRow,
+    StoreError,
+    TimerRow,
+    TransientStoreError,
+)
+
+__all__ = ["SqliteStore"]
+
+_EXEC_COLUMNS = [f.name for f in fields(ExecutionRow)]
+_EXEC_SELECT = ", ".join(_EXEC_COLUMNS)
+_UPDATABLE = frozenset(_EXEC_COLUMNS) - {"arn"}
+
+
+def _translate(err: sqlite3.Error) -> StoreError:
+    text = str(err).lower()
+    if isinstance(err, sqlite3.IntegrityError):
+        return ConflictError(str(err))
+    if isinstance(err, sqlite3.OperationalError) and (
+        "locked" in text or "busy" in text or "disk" in text or "full" in text or "i/o" in text
+    ):
+        return TransientStoreError(str(err))
+    return StoreError(str(err))
+
+
+class SqliteStore:
+    def __init__(self, path: str, *, synchronous: str = "NORMAL", pool_size: int = 8) -> None:
+        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"invalid synchronous mode {synchronous!r}")
+        self.path = path
+        self.synchronous = synchronous.upper()
+        self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._all: list[sqlite3.Connection] = []
+        self._pool_size = pool_size
+        conn = self._connect()
+        try:
+            self._migrate(conn)
+        finally:
+            self._pool.put(conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        self._all.append(conn)
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        folder = resources.files("durable_lambda.store").joinpath("migrations/sqlite")
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if not entry.name.endswith(".sql"):
+                continue
+            version = int(entry.name.split("_", 1)[0])
+            if version in applied:
+                continue
+            script = entry.read_text()
+            # One transaction per migration file: a failed file leaves the schema at the previous version.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(script):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                    (version, entry.name),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        with self._connection() as conn:
+            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+            return int(row[0] or 0)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            if self._pool.qsize() < self._pool_size:
+                self._pool.put(conn)
+            else:
+                conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[SqliteTransaction]:
+        with self._connection() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as err:
+                raise _translate(err) from err
+            try:
+                yield SqliteTransaction(conn)
+            except sqlite3.Error as err:
+                conn.execute("ROLLBACK")
+                raise _translate(err) from err
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise _translate(err) from err
+
+    def close(self) -> None:
+        for conn in self._all:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._all.clear()
+
+
+def _split_sql(script: str) -> list[str]:
+    # Our migration files contain no string literal with "--", so comments can be cut per line.
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _exec_row(row: Sequence[Any] | None) -> ExecutionRow | None:
+    if row is None:
+        return None
+    return ExecutionRow(**dict(zip(_EXEC_COLUMNS, row, strict=True)))
+
+
+class SqliteTransaction:
+    """All reads and writes of one use case; committed when the ``with`` block ends."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # -- executions ------------------------------------------------------------------------
+    def get_execution(self, arn: str) -> ExecutionRow | None:
+        cur = self.conn.execute(f"SELECT {_EXEC_SELECT} FROM executions WHERE arn = ?", (arn,))
+        return _exec_row(cur.fetchone())
+
+    def find_execution(self, function_name: str, name: str) -> ExecutionRow | None:
+        cur = self.conn.execute(
+            f"SELECT {_EXEC_SELECT} FROM executions WHERE function_name = ? AND name = ?",
+            (function_name, name),
+        )
+        return _exec_row(cur.fetchone())
+
+    def insert_execution(self, row: ExecutionRow) -> None:
+        placeholders = ", ".join("?" for _ in _EXEC_COLUMNS)
+        values = [getattr(row, c) for c in _EXEC_COLUMNS]
+        self.conn.execute(
+            f"INSERT INTO executions ({_EXEC_SELECT}) VALUES ({placeholders})", values
+        )
+
+    def update_execution(self, arn: str, **changes: Any) -> None:
+        if not changes:
+            return
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"unknown execution columns {sorted(unknown)}")
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        self.conn.execute(
+            f"UPDATE executions SET {assignments} WHERE arn = ?", [*changes.values(), arn]
+        )
+
+    def claimable_execution(self, now_ms: int, arn: str | None = None) -> ExecutionRow | None:
+        # Runnable: running, wants an invocation (or its lease expired), no live lease.
+        sql = (
+            f"SELECT {_EXEC_SELECT} FROM executions WHERE status = 'RUNNING' "
+            "AND (needs_invoke = 1 OR lease_token IS NOT NULL) "
+            "AND (lease_token IS NULL OR lease_expires_ms <= ?)"
+        )
+        params: list[Any] = [now_ms]
+        if arn is not None:
+            sql += " AND arn = ?"
+            params.append(arn)
+        sql += " ORDER BY start_ms LIMIT 1"
+        return _exec_row(self.conn.execute(sql, params).fetchone())
+
+    def list_executions(self, **filters: Any) -> list[ExecutionRow]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if filters.get("function_name"):
+            clauses.append("function_name = ?")
+            params.append(filters["function_name"])
+        if filters.get("name"):
+            clauses.append("name = ?")
+            params.append(filters["name"])
+        statuses = filters.get("statuses")
+        if statuses:
+            clauses.append(f"status IN ({', '.join('?' for _ in statuses)})")
+            params.extend(statuses)
+        if filters.get("started_after") is not None:
+            clauses.append("start_ms >= ?")
+            params.append(filters["started_after"])
+        if filters.get("started_before") is not None:
+            clauses.append("start_ms <= ?")
+            params.append(filters["started_before"])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        order = "DESC" if filters.get("reverse") else "ASC"
+        sql = f"SELECT {_EXEC_SELECT} FROM executions {where} ORDER BY start_ms {order}, arn {order}"
+        limit = filters.get("limit")
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params.extend([limit, filters.get("offset", 0)])
+        return [r for r in (_exec_row(row) for row in self.conn.execute(sql, params)) if r]
+
+    # -- operations --------------------------------------------------------------------------
+    def get_operations(self, arn: str, op_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(op_ids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            cur = self.conn.execute(
+                f"SELECT op_id, body FROM operations WHERE arn = ? AND op_id IN ({', '.join('?' for _ in chunk)})",
+                [arn, *chunk],
+            )
+            for op_id, body in cur:
+                out[op_id] = json.loads(body)
+        return out
+
+    def all_operations(self, arn: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT body FROM operations WHERE arn = ? ORDER BY seq LIMIT ? OFFSET ?"
+        cur = self.conn.execute(sql, (arn, -1 if limit is None else limit, offset))
+        return [json.loads(body) for (body,) in cur]
+
+    def operations_changed_since(self, arn: str, change_seq: int) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT body FROM operations WHERE arn = ? AND change_seq > ? ORDER BY seq",
+            (arn, change_seq),
+        )
+        return [json.loads(body) for (body,) in cur]
+
+    def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None:
+        self.conn.execute(
+            "INSERT INTO operations (arn, op_id, seq, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
+            "status = excluded.status, body = excluded.body",
+            (arn, op["Id"], seq, change_seq, op["Status"], json.dumps(op, separators=(",", ":"))),
+        )
+
+    # -- history -----------------------------------------------------------------------------
+    def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO events (arn, event_id, body) VALUES (?, ?, ?)",
+            [(arn, e["EventId"], json.dumps(e, separators=(",", ":"))) for e in events],
+        )
+
+    def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
+        if reverse:
+            sql = "SELECT body FROM events WHERE arn = ? AND event_id < ? ORDER BY event_id DESC LIMIT ?"
+            bound = after if after > 0 else 2**62
+        else:
+            sql = "SELECT body FROM events WHERE arn = ? AND event_id > ? ORDER BY event_id LIMIT ?"
+            bound = after
+        cur = self.conn.execute(sql, (arn, bound, -1 if limit is None else limit))
+        return [json.loads(body) for (body,) in cur]
+
+    # -- timers ------------------------------------------------------------------------------
+    def schedule_timer(self, arn: str, op_id: str, kind: str, due_ms: int) -> None:
+        self.conn.execute(
+            "INSERT INTO timers (arn, op_id, kind, due_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (arn, op_id, kind) DO UPDATE SET due_ms = excluded.due_ms",
+            (arn, op_id, kind, due_ms),
+        )
+
+    def cancel_timers(self, arn: str, op_id: str | None = None, kinds: Sequence[str] | None = None) -> None:
+        sql = "DELETE FROM timers WHERE arn = ?"
+        params: list[Any] = [arn]
+        if op_id is not None:
+            sql += " AND op_id = ?"
+            params.append(op_id)
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
+        self.conn.execute(sql, params)
+
+    def due_timers(self, now_ms: int, limit: int) -> list[TimerRow]:
+        cur = self.conn.execute(
+            "SELECT arn, op_id, kind, due_ms FROM timers WHERE due_ms <= ? ORDER BY due_ms LIMIT ?",
+            (now_ms, limit),
+        )
+        return [TimerRow(*row) for row in cur]
+
+    def next_due_ms(self) -> int | None:
+        row = self.conn.execute("SELECT MIN(due_ms) FROM timers").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def has_timers(self, arn: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM timers WHERE arn = ? LIMIT 1", (arn,)).fetchone() is not None
+
+    def timer_exists(self, arn: str, op_id: str, kind: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM timers WHERE arn = ? AND op_id = ? AND kind = ?", (arn, op_id, kind)
+        ).fetchone()
+        return row is not None
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def insert_callback(self, callback_id: str, arn: str, op_id: str, heartbeat_seconds: int) -> None:
+        self.conn.execute(
+            "INSERT INTO callbacks (callback_id, arn, op_id, heartbeat_seconds) VALUES (?, ?, ?, ?)",
+            (callback_id, arn, op_id, heartbeat_seconds),
+        )
+
+    def get_callback(self, callback_id: str) -> tuple[str, str, int] | None:
+        row = self.conn.execute(
+            "SELECT arn, op_id, heartbeat_seconds FROM callbacks WHERE callback_id = ?", (callback_id,)
+        ).fetchone()
+        return (row[0], row[1], int(row[2])) if row else None
+
+    # -- functions ---------------------------------------------------------------------------
+    def put_function(self, name: str, handler: str, config: str, now_ms: int) -> None:
+        self.conn.execute(
+            "INSERT INTO functions (name, handler, config, updated_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET handler = excluded.handler, config = excluded.config, "
+            "updated_ms = excluded.updated_ms",
+            (name, handler, config, now_ms),
+        )
+
+    def get_function(self, name: str) -> tuple[str, str, str] | None:
+        row = self.conn.execute(
+            "SELECT name, handler, config FROM functions WHERE name = ?", (name,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def list_functions(self) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self.conn.execute("SELECT name, handler, config FROM functions ORDER BY name")]  # type: ignore[misc]
