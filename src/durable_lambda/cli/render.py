@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Piped output (files, CI logs) gets a wide fixed width so the history table stays readable.
+console = Console() if sys.stdout.isatty() else Console(width=160)
 
 _STATUS_STYLE = {
     "SUCCEEDED": "green",

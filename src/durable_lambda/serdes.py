@@ -1,0 +1,266 @@
+"""Serialization of checkpointed values, name for name with AWS SDK 3.0.0 ``serdes`` (§8).
+
+Owns the ``SerDes`` interface, the three built-in implementations and the extended-types
+envelope, whose wire format is byte-exact with AWS (§8.2, verified against the 3.0.0 wheel):
+primitives (and lists of primitives) are plain compact JSON; anything else becomes
+``{"t": tag, "v": value}`` applied recursively, so checkpoints written by either SDK replay in
+the other. The module functions ``serialize``/``deserialize`` are what operation executors call:
+they pick the default serdes and turn unexpected failures into ``SerDesError`` (permanent).
+
+Deliberately not here: round-tripping (the executors do it) and ``FileSystemSerDes``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from durable_lambda.exceptions import RetryableSerDesError, SerDesError
+
+T = TypeVar("T")
+
+__all__ = [
+    "DEFAULT_JSON_SERDES",
+    "EXTENDED_TYPES_SERDES",
+    "ExtendedTypeSerDes",
+    "JsonSerDes",
+    "PassThroughSerDes",
+    "SerDes",
+    "SerDesContext",
+    "TypeTag",
+    "deserialize",
+    "serialize",
+]
+
+_COMPACT = (",", ":")
+
+
+@dataclass(frozen=True)
+class SerDesContext:
+    """Which operation a value belongs to, for serdes that store data out of band."""
+
+    operation_id: str = ""
+    durable_execution_arn: str = ""
+
+
+class SerDes(ABC, Generic[T]):
+    """Turns values into checkpoint payload strings and back."""
+
+    @abstractmethod
+    def serialize(self, value: T, serdes_context: SerDesContext) -> str:
+        """The payload string for ``value``."""
+
+    @abstractmethod
+    def deserialize(self, data: str, serdes_context: SerDesContext) -> T:
+        """The value encoded in ``data``."""
+
+    @staticmethod
+    def is_primitive(obj: Any) -> bool:
+        """``None``/str/int/float/bool, or a list whose items are all primitive (recursively)."""
+        if obj is None or isinstance(obj, str | int | float | bool):
+            return True
+        if isinstance(obj, list):
+            return all(SerDes.is_primitive(item) for item in obj)
+        return False
+
+
+class JsonSerDes(SerDes[Any]):
+    """Plain ``json.dumps``/``json.loads``: the invoke default (seed patch 47)."""
+
+    def serialize(self, value: Any, serdes_context: SerDesContext) -> str:
+        """``json.dumps(value)``."""
+        return json.dumps(value)
+
+    def deserialize(self, data: str, serdes_context: SerDesContext) -> Any:
+        """``json.loads(data)``."""
+        return json.loads(data)
+
+
+class PassThroughSerDes(SerDes[Any]):
+    """Leaves values untouched: callback results come back as the caller's raw string (§4.3)."""
+
+    def serialize(self, value: Any, serdes_context: SerDesContext) -> Any:
+        """``value`` itself."""
+        return value
+
+    def deserialize(self, data: str, serdes_context: SerDesContext) -> Any:
+        """``data`` itself."""
+        return data
+
+
+class TypeTag(StrEnum):
+    """The ``"t"`` tags of the extended-types envelope (§8.2)."""
+
+    NONE = "n"
+    STR = "s"
+    BOOL = "b"
+    INT = "i"
+    FLOAT = "f"
+    BYTES = "B"
+    UUID = "u"
+    DECIMAL = "d"
+    DATETIME = "dt"
+    DATE = "D"
+    TUPLE = "t"
+    LIST = "l"
+    DICT = "m"
+    BATCH_RESULT = "br"
+
+
+def _envelope(tag: TypeTag, value: Any) -> dict[str, Any]:
+    return {"t": tag.value, "v": value}
+
+
+def _encode_scalar(value: Any) -> dict[str, Any] | None:  # noqa: PLR0911  (one per tag)
+    """The envelope of a leaf value, or ``None`` if ``value`` is not a supported leaf."""
+    if value is None:
+        return _envelope(TypeTag.NONE, None)
+    if isinstance(value, str):
+        return _envelope(TypeTag.STR, value)
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return _envelope(TypeTag.BOOL, value)
+    if isinstance(value, int):
+        return _envelope(TypeTag.INT, value)
+    if isinstance(value, float):
+        return _envelope(TypeTag.FLOAT, value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _envelope(TypeTag.BYTES, base64.b64encode(bytes(value)).decode("ascii"))
+    if isinstance(value, uuid.UUID):
+        return _envelope(TypeTag.UUID, str(value))
+    if isinstance(value, Decimal):
+        return _envelope(TypeTag.DECIMAL, str(value))
+    if isinstance(value, datetime):  # before date: datetime is a date subclass
+        return _envelope(TypeTag.DATETIME, value.isoformat())
+    if isinstance(value, date):
+        return _envelope(TypeTag.DATE, value.isoformat())
+    return None
+
+
+def _encode(value: Any) -> dict[str, Any]:
+    scalar = _encode_scalar(value)
+    if scalar is not None:
+        return scalar
+    if isinstance(value, tuple):
+        return _envelope(TypeTag.TUPLE, [_encode(item) for item in value])
+    if isinstance(value, list):
+        return _envelope(TypeTag.LIST, [_encode(item) for item in value])
+    if isinstance(value, dict):
+        encoded: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, tuple):
+                raise SerDesError("Unsupported dict key type: tuple")
+            # Other non-str keys are left for json.dumps to stringify, as AWS does (§22.16).
+            encoded[key] = _encode(item)
+        return _envelope(TypeTag.DICT, encoded)
+    from durable_lambda.concurrency.models import BatchResult  # late: models imports config
+
+    if isinstance(value, BatchResult):
+        return _envelope(TypeTag.BATCH_RESULT, _encode(value.to_dict()))
+    raise SerDesError(f"Unsupported type: {type(value)}")
+
+
+def _decode(node: Any) -> Any:  # noqa: PLR0911  (one per tag)
+    if not isinstance(node, dict) or "t" not in node or "v" not in node:
+        raise SerDesError('Malformed envelope: missing "t" or "v".')
+    tag, value = node["t"], node["v"]
+    simple = _SIMPLE_DECODERS.get(tag)
+    if simple is not None:
+        return simple(value)
+    if tag == TypeTag.TUPLE:
+        return tuple(_decode(item) for item in value)
+    if tag == TypeTag.LIST:
+        return [_decode(item) for item in value]
+    if tag == TypeTag.DICT:
+        return {key: _decode(item) for key, item in value.items()}
+    if tag == TypeTag.BATCH_RESULT:
+        from durable_lambda.concurrency.models import BatchResult
+
+        return BatchResult.from_dict(_decode(value))
+    raise SerDesError(f"Unknown type tag: {tag!r}")
+
+
+def _parse_datetime(text: str) -> datetime:
+    # Other SDKs write UTC as a trailing "Z" (§8.2).
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+
+
+_SIMPLE_DECODERS: dict[str, Any] = {
+    TypeTag.NONE.value: lambda _value: None,
+    TypeTag.STR.value: str,
+    TypeTag.BOOL.value: bool,
+    TypeTag.INT.value: int,
+    TypeTag.FLOAT.value: float,
+    TypeTag.BYTES.value: lambda value: base64.b64decode(value),
+    TypeTag.UUID.value: uuid.UUID,
+    TypeTag.DECIMAL.value: Decimal,
+    TypeTag.DATETIME.value: _parse_datetime,
+    TypeTag.DATE.value: date.fromisoformat,
+}
+
+
+class ExtendedTypeSerDes(SerDes[Any]):
+    """The default serdes for step, child, map/parallel and wait_for_condition values (§8.1)."""
+
+    def serialize(self, value: Any, serdes_context: SerDesContext) -> str:
+        """Compact JSON for primitives, the recursive ``{"t","v"}`` envelope otherwise."""
+        if self.is_primitive(value):
+            return json.dumps(value, separators=_COMPACT)
+        return json.dumps(_encode(value), separators=_COMPACT)
+
+    def deserialize(self, data: str, serdes_context: SerDesContext) -> Any:
+        """The value written by ``serialize`` (or by the AWS SDK)."""
+        parsed = json.loads(data)
+        if self.is_primitive(parsed):
+            return parsed
+        if not isinstance(parsed, dict) or "t" not in parsed or "v" not in parsed:
+            raise SerDesError('Malformed envelope: missing "t" or "v" at root.')
+        return _decode(parsed)
+
+
+DEFAULT_JSON_SERDES: SerDes[Any] = JsonSerDes()
+EXTENDED_TYPES_SERDES: SerDes[Any] = ExtendedTypeSerDes()
+
+
+def serialize(
+    serdes: SerDes[Any] | None, value: Any, operation_id: str, durable_execution_arn: str
+) -> str:
+    """``value`` as a payload string; ``serdes=None`` uses ``EXTENDED_TYPES_SERDES``.
+
+    Raises:
+        SerDesError: serialization failed (any unexpected error is wrapped, §8.1).
+        RetryableSerDesError: raised as is by the serdes, so the invocation is retried.
+    """
+    active = serdes if serdes is not None else EXTENDED_TYPES_SERDES
+    context = SerDesContext(operation_id, durable_execution_arn)
+    try:
+        return active.serialize(value, context)
+    except (SerDesError, RetryableSerDesError):
+        raise
+    except Exception as err:
+        raise SerDesError(f"Serialization failed for id: {operation_id}, error: {err}.") from err
+
+
+def deserialize(
+    serdes: SerDes[Any] | None, data: str, operation_id: str, durable_execution_arn: str
+) -> Any:
+    """The value in ``data``; ``serdes=None`` uses ``EXTENDED_TYPES_SERDES``.
+
+    Raises:
+        SerDesError: deserialization failed (any unexpected error is wrapped, §8.1).
+        RetryableSerDesError: raised as is by the serdes, so the invocation is retried.
+    """
+    active = serdes if serdes is not None else EXTENDED_TYPES_SERDES
+    context = SerDesContext(operation_id, durable_execution_arn)
+    try:
+        return active.deserialize(data, context)
+    except (SerDesError, RetryableSerDesError):
+        raise
+    except Exception as err:
+        raise SerDesError(f"Deserialization failed for id: {operation_id}, error: {err}.") from err
