@@ -17,6 +17,7 @@ from durable_lambda.engine.events import ExecutionWriter, error_details
 from durable_lambda.engine.ids import IdSource
 from durable_lambda.engine.records import FunctionRecord, InvocationTicket, StartExecution
 from durable_lambda.store.base import ExecutionRow, Transaction
+from durable_lambda.wire.errors import ResourceNotFoundException
 
 if TYPE_CHECKING:
     from durable_lambda.engine.service import Engine
@@ -189,13 +190,22 @@ def complete(
 
 
 def start_chained_invoke(engine: Engine, arn: str, info: dict[str, Any]) -> None:
-    name = str(info["function_name"]).rsplit(":function:", 1)[-1].split(":", 1)[0]
+    from durable_lambda.engine.checkpoint.operations.invoke import resolve_target
+
+    target = resolve_target(str(info["function_name"]))
     try:
-        child = engine.start_execution(
-            StartExecution(function_name=name, input_payload=info.get("payload")),
+        if target is None:
+            raise ResourceNotFoundException(f"Function not found: {info['function_name']}")
+        engine.start_execution(
+            StartExecution(
+                function_name=target[0],
+                input_payload=info.get("payload"),
+                qualifier=target[1],
+                execution_name=info.get("execution_name"),
+                execution_id=info.get("execution_id"),
+            ),
             parent=(arn, info["op_id"]),
         )
-        del child
     except Exception as err:  # unknown function, bad payload: the operation fails, the caller continues
         error = {"ErrorType": type(err).__name__, "ErrorMessage": getattr(err, "message", None) or str(err)}
         with engine.store.transaction() as tx:

@@ -34,6 +34,7 @@ class StartExecution:
     execution_name: str | None = None
     qualifier: str = "$LATEST"
     execution_timeout_seconds: int | None = None
+    execution_id: str | None = None  # pre-assigned for chained invokes (their ARN is recorded first)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ class Engine:
         if not _NAME.match(name):
             raise InvalidParameterValueException("DurableExecutionName must be 1-64 characters of [a-zA-Z0-9-_]")
         now = self.clock.now_ms()
-        execution_id = self.ids.execution_id()
+        execution_id = request.execution_id or self.ids.execution_id()
         arn = f"{function.function_arn}:{request.qualifier}/durable-execution/{name}/{execution_id}"
         timeout = request.execution_timeout_seconds or function.execution_timeout_seconds
         with self._tx() as tx:

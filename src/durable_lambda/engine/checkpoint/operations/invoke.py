@@ -39,6 +39,18 @@ def process(w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any]
     details: dict[str, Any] = {"FunctionName": options.function_name, "Input": payload_details(update.payload)}
     if options.tenant_id:
         details["TenantId"] = options.tenant_id
+    target = resolve_target(options.function_name)
+    child: dict[str, Any] = {}
+    if target is not None and w.tx.get_function(target[0]) is not None:
+        # The child execution's identity is fixed now so the start event can name it
+        # (conformance.md §7.2: ExecutedVersion and DurableExecutionArn on ChainedInvokeStarted).
+        name, qualifier = target
+        child = {"execution_name": w.ids.execution_id(), "execution_id": w.ids.execution_id()}
+        function_arn = w.ex.function_arn.rsplit(":function:", 1)[0] + f":function:{name}"
+        details["ExecutedVersion"] = qualifier
+        details["DurableExecutionArn"] = (
+            f"{function_arn}:{qualifier}/durable-execution/{child['execution_name']}/{child['execution_id']}"
+        )
     event = w.event("ChainedInvokeStarted", details, op)
     w.effects.append(
         (
@@ -49,7 +61,25 @@ def process(w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any]
                 "payload": update.payload,
                 "tenant_id": options.tenant_id,
                 "event_id": event["EventId"],
+                **child,
             },
         )
     )
     return op
+
+
+def resolve_target(function_name: str) -> tuple[str, str] | None:
+    """``name``, ``name:qualifier`` or a function ARN -> (name, qualifier); None if malformed."""
+    text = function_name
+    if text.startswith("arn:"):
+        parts = text.split(":")
+        if len(parts) < 7 or parts[5] != "function":
+            return None
+        name = parts[6]
+        qualifier = parts[7] if len(parts) > 7 else "$LATEST"
+    else:
+        name, _, qualifier = text.partition(":")
+        qualifier = qualifier or "$LATEST"
+    if not name:
+        return None
+    return name, qualifier
