@@ -87,6 +87,7 @@ class Duration:
     seconds: int = 0
 
     def __post_init__(self) -> None:
+        """Rejects negative durations."""
         if self.seconds < 0:
             raise ValidationError("Duration seconds must be positive")
 
@@ -151,7 +152,10 @@ class StepSemantics(Enum):
 
 @dataclass(frozen=True)
 class StepConfig:
-    """Options of ``context.step`` (§5.3); ``retry_strategy=None`` means ``RetryPresets.default()``."""
+    """Options of ``context.step`` (§5.3).
+
+    ``retry_strategy=None`` means ``RetryPresets.default()`` (6 attempts, §4.1).
+    """
 
     retry_strategy: RetryStrategy | None = None
     step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
@@ -159,6 +163,7 @@ class StepConfig:
     sub_type: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
+        """Validates ``sub_type``."""
         validate_sub_type(self.sub_type)
 
 
@@ -174,6 +179,7 @@ class ChildConfig(Generic[T]):
     is_virtual: bool = False
 
     def __post_init__(self) -> None:
+        """Validates ``sub_type``."""
         validate_sub_type(self.sub_type)
 
 
@@ -188,6 +194,7 @@ class CallbackConfig:
     sub_type: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
+        """Validates ``sub_type``."""
         validate_sub_type(self.sub_type)
 
     @property
@@ -261,7 +268,10 @@ class CompletionStatus:
 
 @dataclass(frozen=True)
 class CompletionDecision:
-    """What a ``should_complete`` predicate returns; build it with ``continue_batch``/``complete_batch``."""
+    """What a ``should_complete`` predicate returns.
+
+    Build it with ``continue_batch()`` / ``complete_batch(outcome)``.
+    """
 
     complete: bool
     outcome: CompletionOutcome | None = None
@@ -297,6 +307,7 @@ class CompletionConfig:
     should_complete: Callable[[CompletionStatus], CompletionDecision] | None = None
 
     def __post_init__(self) -> None:
+        """Validates thresholds and the predicate (§5.10)."""
         _check_threshold("min_successful", self.min_successful, 1, None)
         _check_threshold("tolerated_failure_count", self.tolerated_failure_count, 0, None)
         _check_threshold("tolerated_failure_percentage", self.tolerated_failure_percentage, 0, 100)

@@ -263,7 +263,7 @@ def with_retry(
                 if not decision.should_retry:
                     raise
             backoff = f"{name}-backoff-{attempt}" if name else None
-            # context.wait rejects < 1 s; strategies' delays are raised to 1 s as for steps (§22.14).
+            # context.wait rejects < 1 s; delays are raised to 1 s as for step retries (§22.14).
             ctx.wait(Duration(max(1, decision.delay_seconds)), name=backoff)
             attempt += 1
 

@@ -16,6 +16,7 @@ import base64
 import json
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -118,28 +119,39 @@ def _envelope(tag: TypeTag, value: Any) -> dict[str, Any]:
     return {"t": tag.value, "v": value}
 
 
-def _encode_scalar(value: Any) -> dict[str, Any] | None:  # noqa: PLR0911  (one per tag)
+def _b64(value: bytes | bytearray | memoryview) -> str:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _isoformat(value: date) -> str:
+    return value.isoformat()
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+# Checked in order: bool before int (bool is an int subclass), datetime before date.
+_SCALAR_ENCODERS: tuple[tuple[type | tuple[type, ...], TypeTag, Callable[[Any], Any]], ...] = (
+    (str, TypeTag.STR, _identity),
+    (bool, TypeTag.BOOL, _identity),
+    (int, TypeTag.INT, _identity),
+    (float, TypeTag.FLOAT, _identity),
+    ((bytes, bytearray, memoryview), TypeTag.BYTES, _b64),
+    (uuid.UUID, TypeTag.UUID, str),
+    (Decimal, TypeTag.DECIMAL, str),
+    (datetime, TypeTag.DATETIME, _isoformat),
+    (date, TypeTag.DATE, _isoformat),
+)
+
+
+def _encode_scalar(value: Any) -> dict[str, Any] | None:
     """The envelope of a leaf value, or ``None`` if ``value`` is not a supported leaf."""
     if value is None:
         return _envelope(TypeTag.NONE, None)
-    if isinstance(value, str):
-        return _envelope(TypeTag.STR, value)
-    if isinstance(value, bool):  # before int: bool is an int subclass
-        return _envelope(TypeTag.BOOL, value)
-    if isinstance(value, int):
-        return _envelope(TypeTag.INT, value)
-    if isinstance(value, float):
-        return _envelope(TypeTag.FLOAT, value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return _envelope(TypeTag.BYTES, base64.b64encode(bytes(value)).decode("ascii"))
-    if isinstance(value, uuid.UUID):
-        return _envelope(TypeTag.UUID, str(value))
-    if isinstance(value, Decimal):
-        return _envelope(TypeTag.DECIMAL, str(value))
-    if isinstance(value, datetime):  # before date: datetime is a date subclass
-        return _envelope(TypeTag.DATETIME, value.isoformat())
-    if isinstance(value, date):
-        return _envelope(TypeTag.DATE, value.isoformat())
+    for types, tag, encode in _SCALAR_ENCODERS:
+        if isinstance(value, types):
+            return _envelope(tag, encode(value))
     return None
 
 
@@ -159,14 +171,15 @@ def _encode(value: Any) -> dict[str, Any]:
             # Other non-str keys are left for json.dumps to stringify, as AWS does (§22.16).
             encoded[key] = _encode(item)
         return _envelope(TypeTag.DICT, encoded)
-    from durable_lambda.concurrency.models import BatchResult  # late: models imports config
+    # Late import: concurrency.models imports config, which SDK modules import first.
+    from durable_lambda.concurrency.models import BatchResult  # noqa: PLC0415
 
     if isinstance(value, BatchResult):
         return _envelope(TypeTag.BATCH_RESULT, _encode(value.to_dict()))
     raise SerDesError(f"Unsupported type: {type(value)}")
 
 
-def _decode(node: Any) -> Any:  # noqa: PLR0911  (one per tag)
+def _decode(node: Any) -> Any:
     if not isinstance(node, dict) or "t" not in node or "v" not in node:
         raise SerDesError('Malformed envelope: missing "t" or "v".')
     tag, value = node["t"], node["v"]
@@ -180,7 +193,7 @@ def _decode(node: Any) -> Any:  # noqa: PLR0911  (one per tag)
     if tag == TypeTag.DICT:
         return {key: _decode(item) for key, item in value.items()}
     if tag == TypeTag.BATCH_RESULT:
-        from durable_lambda.concurrency.models import BatchResult
+        from durable_lambda.concurrency.models import BatchResult  # noqa: PLC0415
 
         return BatchResult.from_dict(_decode(value))
     raise SerDesError(f"Unknown type tag: {tag!r}")
@@ -197,7 +210,7 @@ _SIMPLE_DECODERS: dict[str, Any] = {
     TypeTag.BOOL.value: bool,
     TypeTag.INT.value: int,
     TypeTag.FLOAT.value: float,
-    TypeTag.BYTES.value: lambda value: base64.b64decode(value),
+    TypeTag.BYTES.value: base64.b64decode,
     TypeTag.UUID.value: uuid.UUID,
     TypeTag.DECIMAL.value: Decimal,
     TypeTag.DATETIME.value: _parse_datetime,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
+    from durable_lambda.concurrency.models import CompletionReason
     from durable_lambda.config import (
         BatchItemStatus,
         CallbackConfig,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
         StepConfig,
         WaitForCallbackConfig,
     )
-    from durable_lambda.concurrency.models import CompletionReason
     from durable_lambda.lambda_service import ErrorObject
     from durable_lambda.waits import WaitForConditionConfig
 
@@ -169,6 +169,7 @@ class DurableExecutionArn:
         return cls(**match.groupdict())
 
     def __str__(self) -> str:
+        """The ARN this was parsed from."""
         return (
             f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:"
             f"{self.function_name}:{self.version}/durable-execution/{self.execution_name}/"
@@ -190,7 +191,7 @@ class Callback(Protocol[T_co]):
         ...
 
 
-class BatchResult(Protocol[T_co]):
+class BatchResult(Protocol[T]):
     """The outcome of ``map``/``parallel`` (concrete class: ``concurrency.models.BatchResult``)."""
 
     @property
@@ -203,7 +204,7 @@ class BatchResult(Protocol[T_co]):
         """SUCCEEDED or FAILED."""
         ...
 
-    def get_results(self) -> list[T_co]:
+    def get_results(self) -> list[T]:
         """Results of the succeeded items, in index order."""
         ...
 

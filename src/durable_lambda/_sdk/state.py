@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from durable_lambda.exceptions import (
     BackgroundThreadError,
@@ -47,7 +48,12 @@ __all__ = ["CheckpointBatcherConfig", "CompletionEvent", "ExecutionState", "Queu
 logger = logging.getLogger(__name__)
 
 _STOP_POLL_SECONDS = 0.1
-_SYNC_FLUSH_SECONDS = 0.001
+# AWS waits 1 ms for company once a synchronous caller is in the batch (sdk-spec.md §14). We flush
+# as soon as the queue is momentarily empty instead: START+SUCCEED of a step are still enqueued
+# back to back and travel together, and a blocked caller never pays a fixed delay per step.
+_SYNC_FLUSH_SECONDS = 0.0
+# Put on the queue by close() so the batcher wakes at once instead of at its next stop poll.
+_WAKE: Any = object()
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,7 @@ class ExecutionState:
             for join in pools:
                 join()
         self._stop.set()
+        self._queue.put(_WAKE)
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -256,9 +263,10 @@ class ExecutionState:
         if self._overflow:
             return self._overflow.popleft()
         try:
-            return self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+            item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
         except queue.Empty:
             return None
+        return None if item is _WAKE else item
 
     def _collect_batch(self) -> list[QueuedOperation]:
         first = self._next_item(_STOP_POLL_SECONDS)

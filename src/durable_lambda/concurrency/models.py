@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from durable_lambda import exceptions
 from durable_lambda.config import (
@@ -62,7 +62,9 @@ class BatchCompletionError(DurableOperationError):
 
     def __init__(
         self,
-        completion_reason: CompletionReason | str | None = CompletionReason.CUSTOM_COMPLETION_FAILED,
+        completion_reason: CompletionReason | str | None = (
+            CompletionReason.CUSTOM_COMPLETION_FAILED
+        ),
         message: str | None = None,
         error_type: str | None = None,
         data: str | None = None,
@@ -74,12 +76,13 @@ class BatchCompletionError(DurableOperationError):
         registered class from a checkpointed ``ErrorObject``.
         """
         if not isinstance(completion_reason, CompletionReason):
-            message, error_type, data, stack_trace = completion_reason, message, error_type, data
+            shifted_trace = cast("list[str] | None", data)
+            message, error_type, data = completion_reason, message, error_type
+            stack_trace = shifted_trace
             completion_reason = CompletionReason.CUSTOM_COMPLETION_FAILED
         self.completion_reason = completion_reason
         super().__init__(
-            message
-            or f"Batch completed as failed by should_complete ({completion_reason.value})",
+            message or f"Batch completed as failed by should_complete ({completion_reason.value})",
             error_type or qualified_type_name(BatchCompletionError),
             data,
             stack_trace,

@@ -182,7 +182,8 @@ def complete(
         finish_execution(w, "FAILED", error=err or {"ErrorType": "Unknown", "ErrorMessage": "execution failed"})
     else:
         # Re-invoke at once if a completion arrived that this invocation never observed.
-        w.changes["needs_invoke"] = 1 if ex.service_seq > ex.seen_seq else 0
+        applied = apply_finished_children(w)
+        w.changes["needs_invoke"] = 1 if applied or ex.service_seq > ex.seen_seq else 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -226,7 +227,38 @@ _CHILD_EVENT = {
 }
 
 
+def _record_child_outcome(w: ExecutionWriter, op: dict[str, Any], child: ExecutionRow) -> None:
+    status = child.status
+    error = json.loads(child.error) if child.error else {}
+    complete_operation(
+        w, op, status, _CHILD_EVENT[status], details_key="ChainedInvokeDetails",
+        result=child.result if status == "SUCCEEDED" else None,
+        error=None if status == "SUCCEEDED" else error,
+    )
+
+
+def apply_finished_children(w: ExecutionWriter) -> int:
+    """Records results of chained invokes that finished while the caller's invocation ran.
+
+    A child that finishes while its caller still holds a live lease is not recorded at once: on
+    Lambda the result arrives after the caller's invocation has ended, and the history must show
+    ``InvocationCompleted`` before ``ChainedInvokeSucceeded`` (conformance.md §5.3 item 8).
+    """
+    children = w.tx.finished_children(w.ex.arn)
+    if not children:
+        return 0
+    ops = w.tx.get_operations(w.ex.arn, [c.parent_op_id for c in children if c.parent_op_id])
+    applied = 0
+    for child in children:
+        op = ops.get(child.parent_op_id or "")
+        if op is not None and op["Status"] == "STARTED":
+            _record_child_outcome(w, op, child)
+            applied += 1
+    return applied
+
+
 def finish_chained_invoke(engine: Engine, child: ExecutionRow, info: dict[str, Any]) -> None:
+    del info
     parent_arn, op_id = child.parent_arn, child.parent_op_id
     if not parent_arn or not op_id:
         return
@@ -235,11 +267,12 @@ def finish_chained_invoke(engine: Engine, child: ExecutionRow, info: dict[str, A
         op = tx.get_operations(parent_arn, [op_id]).get(op_id) if ex else None
         if ex is None or op is None or ex.status != "RUNNING" or op["Status"] != "STARTED":
             return
-        w = ExecutionWriter(tx, ex, engine.clock.now_ms(), engine.ids)
-        status = info["status"]
-        complete_operation(
-            w, op, status, _CHILD_EVENT[status], details_key="ChainedInvokeDetails",
-            result=info.get("result") if status == "SUCCEEDED" else None,
-            error=None if status == "SUCCEEDED" else (info.get("error") or {}),
-        )
+        now = engine.clock.now_ms()
+        if ex.lease_token is not None and (ex.lease_expires_ms or 0) > now:
+            return  # recorded when the caller's invocation completes (apply_finished_children)
+        finished = tx.get_execution(child.arn)
+        if finished is None:
+            return
+        w = ExecutionWriter(tx, ex, now, engine.ids)
+        _record_child_outcome(w, op, finished)
         w.flush()

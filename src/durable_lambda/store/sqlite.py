@@ -206,6 +206,13 @@ class SqliteTransaction:
         sql += " ORDER BY start_ms LIMIT 1"
         return _exec_row(self.conn.execute(sql, params).fetchone())
 
+    def finished_children(self, parent_arn: str) -> list[ExecutionRow]:
+        cur = self.conn.execute(
+            f"SELECT {_EXEC_SELECT} FROM executions WHERE parent_arn = ? AND status != 'RUNNING'",
+            (parent_arn,),
+        )
+        return [r for r in (_exec_row(row) for row in cur) if r]
+
     def list_executions(self, **filters: Any) -> list[ExecutionRow]:
         clauses: list[str] = []
         params: list[Any] = []

@@ -35,7 +35,9 @@ S, F, ST = BatchItemStatus.SUCCEEDED, BatchItemStatus.FAILED, BatchItemStatus.ST
 ERR = ErrorObject("bad input", "ValueError", "data", ["line 1"])
 
 
-def batch(*statuses: BatchItemStatus, reason: CompletionReason = CompletionReason.ALL_COMPLETED) -> BatchResult[Any]:
+def batch(
+    *statuses: BatchItemStatus, reason: CompletionReason = CompletionReason.ALL_COMPLETED
+) -> BatchResult[Any]:
     items = [
         BatchItem(i, s, result=f"r{i}" if s is S else None, error=ERR if s is F else None)
         for i, s in enumerate(statuses)
@@ -59,7 +61,7 @@ def test_accessors() -> None:
 
 
 def test_none_results_and_errorless_failures_are_kept() -> None:
-    result = BatchResult(
+    result: BatchResult[Any] = BatchResult(
         [BatchItem(0, S, None), BatchItem(1, F, error=None)], CompletionReason.ALL_COMPLETED
     )
     assert result.get_results() == [None]
@@ -86,10 +88,14 @@ def test_status(
 
 
 def test_throw_if_error_raises_first_failure_rebuilt() -> None:
-    result = BatchResult(
+    result: BatchResult[Any] = BatchResult(
         [
             BatchItem(0, S, "ok"),
-            BatchItem(1, F, error=ErrorObject("first", "aws_durable_execution_sdk_python.exceptions.StepError")),
+            BatchItem(
+                1,
+                F,
+                error=ErrorObject("first", "aws_durable_execution_sdk_python.exceptions.StepError"),
+            ),
             BatchItem(2, F, error=ErrorObject("second", "KeyError")),
         ],
         CompletionReason.ALL_COMPLETED,
@@ -113,7 +119,9 @@ def test_throw_if_error_unknown_type_cause_is_base_error() -> None:
 
 
 def test_throw_if_error_without_error_object() -> None:
-    result = BatchResult([BatchItem(0, S), BatchItem(1, F)], CompletionReason.ALL_COMPLETED)
+    result: BatchResult[Any] = BatchResult(
+        [BatchItem(0, S), BatchItem(1, F)], CompletionReason.ALL_COMPLETED
+    )
     with pytest.raises(ChildContextError, match=r"^Batch item 1 failed without an ErrorObject\.$"):
         result.throw_if_error()
 
@@ -173,14 +181,16 @@ def test_from_items_sorts_and_infers() -> None:
     result = BatchResult.from_items(items, CompletionConfig.first_successful())
     assert result.get_results() == ["a", "b"]
     assert result.completion_reason is CompletionReason.ALL_COMPLETED
-    partial = BatchResult.from_items([BatchItem(0, S), BatchItem(1, ST)], CompletionConfig(min_successful=1))
+    partial: BatchResult[Any] = BatchResult.from_items(
+        [BatchItem(0, S), BatchItem(1, ST)], CompletionConfig(min_successful=1)
+    )
     assert partial.completion_reason is CompletionReason.MIN_SUCCESSFUL_REACHED
-    undecided = BatchResult.from_items([BatchItem(0, ST)])
+    undecided: BatchResult[Any] = BatchResult.from_items([BatchItem(0, ST)])
     assert undecided.completion_reason is CompletionReason.ALL_COMPLETED
 
 
 def test_batch_item_dict_round_trip() -> None:
-    item = BatchItem(3, F, error=ERR)
+    item: BatchItem[Any] = BatchItem(3, F, error=ERR)
     assert BatchItem.from_dict(item.to_dict()) == item
 
 
@@ -242,16 +252,40 @@ def policy(total: int, **kwargs: Any) -> CompletionPolicy:
         (CompletionConfig.all_completed(), 3, 0, 3, CompletionReason.ALL_COMPLETED),
         # tolerated count
         (CompletionConfig(tolerated_failure_count=1), 4, 0, 1, None),
-        (CompletionConfig(tolerated_failure_count=1), 4, 0, 2, CompletionReason.FAILURE_TOLERANCE_EXCEEDED),
+        (
+            CompletionConfig(tolerated_failure_count=1),
+            4,
+            0,
+            2,
+            CompletionReason.FAILURE_TOLERANCE_EXCEEDED,
+        ),
         # percentage: exactly equal does not exceed
         (CompletionConfig(tolerated_failure_percentage=25), 4, 0, 1, None),
-        (CompletionConfig(tolerated_failure_percentage=25), 4, 0, 2, CompletionReason.FAILURE_TOLERANCE_EXCEEDED),
-        (CompletionConfig(tolerated_failure_percentage=50), 4, 2, 2, CompletionReason.ALL_COMPLETED),
+        (
+            CompletionConfig(tolerated_failure_percentage=25),
+            4,
+            0,
+            2,
+            CompletionReason.FAILURE_TOLERANCE_EXCEEDED,
+        ),
+        (
+            CompletionConfig(tolerated_failure_percentage=50),
+            4,
+            2,
+            2,
+            CompletionReason.ALL_COMPLETED,
+        ),
         # min_successful alone disables fail-fast
         (CompletionConfig(min_successful=2), 4, 1, 2, None),
         (CompletionConfig(min_successful=2), 4, 2, 1, CompletionReason.MIN_SUCCESSFUL_REACHED),
         # tolerance exceeded wins over all-done
-        (CompletionConfig(tolerated_failure_count=0), 2, 1, 1, CompletionReason.FAILURE_TOLERANCE_EXCEEDED),
+        (
+            CompletionConfig(tolerated_failure_count=0),
+            2,
+            1,
+            1,
+            CompletionReason.FAILURE_TOLERANCE_EXCEEDED,
+        ),
         # all done wins over min reached
         (CompletionConfig(min_successful=1), 2, 2, 0, CompletionReason.ALL_COMPLETED),
         # empty batch
@@ -259,7 +293,11 @@ def policy(total: int, **kwargs: Any) -> CompletionPolicy:
     ],
 )
 def test_policy_decisions(
-    config: CompletionConfig, total: int, succeeded: int, failed: int, expected: CompletionReason | None
+    config: CompletionConfig,
+    total: int,
+    succeeded: int,
+    failed: int,
+    expected: CompletionReason | None,
 ) -> None:
     assert CompletionPolicy(config, total).evaluate(succeeded, failed) is expected
 
@@ -282,7 +320,11 @@ def test_predicate_sees_progress_and_items() -> None:
         seen.append(status)
         return continue_batch()
 
-    items = [CompletionItemStatus(0, "a", S), CompletionItemStatus(1, "b", ST), CompletionItemStatus(2)]
+    items = [
+        CompletionItemStatus(0, "a", S),
+        CompletionItemStatus(1, "b", ST),
+        CompletionItemStatus(2),
+    ]
     reason = CompletionPolicy(CompletionConfig(should_complete=predicate), 3).evaluate(1, 0, items)
     assert reason is None
     assert seen == [CompletionStatus(1, 0, 1, 3, tuple(items))]

@@ -230,6 +230,8 @@ def test_decision_builders() -> None:
 def test_completion_status_shapes() -> None:
     item = CompletionItemStatus(index=0)
     assert (item.name, item.status) == (None, None)
-    status = CompletionStatus(1, 0, 1, 2, (CompletionItemStatus(0, "a", BatchItemStatus.SUCCEEDED),))
+    status = CompletionStatus(
+        1, 0, 1, 2, (CompletionItemStatus(0, "a", BatchItemStatus.SUCCEEDED),)
+    )
     assert status.items[0].status is BatchItemStatus.SUCCEEDED
     assert [s.value for s in BatchItemStatus] == ["SUCCEEDED", "FAILED", "STARTED"]

@@ -137,7 +137,9 @@ def test_with_log_info_keeps_base_and_predicate() -> None:
     child.info("muted")
     replaying[0] = False
     child.info("logged")
-    assert base.calls == [("info", "logged", (), {"executionArn": ARN, "operationId": "o", "attempt": 2})]
+    assert base.calls == [
+        ("info", "logged", (), {"executionArn": ARN, "operationId": "o", "attempt": 2})
+    ]
 
 
 def test_with_replay_predicate_keeps_extras() -> None:
@@ -152,7 +154,7 @@ def test_set_logger_replaces_base_keeping_enrichment_and_muting() -> None:
     first, second = RecordingLogger(), RecordingLogger()
     replaying = [False]
     logger = Logger.from_log_info(first, LogInfo(ARN), lambda: replaying[0])
-    assert logger.set_logger(second) is None
+    logger.set_logger(second)
     logger.info("to second")
     replaying[0] = True
     logger.info("muted")

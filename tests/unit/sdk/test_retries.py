@@ -106,7 +106,7 @@ def test_linear_strategy() -> None:
 # ---------------------------------------------------------------------------------- filters
 
 
-class Transient(Exception):
+class TransientError(Exception):
     pass
 
 
@@ -118,10 +118,10 @@ class Transient(Exception):
         (["timeout"], None, ValueError("refused"), False),
         ([re.compile(r"^5\d\d")], None, ValueError("503 unavailable"), True),
         ([re.compile(r"^5\d\d")], None, ValueError("got 503"), False),
-        (None, [Transient], Transient("x"), True),
-        (None, [Transient], ValueError("x"), False),
-        (["nope"], [Transient], Transient("x"), True),
-        (["boom"], [Transient], ValueError("boom"), True),
+        (None, [TransientError], TransientError("x"), True),
+        (None, [TransientError], ValueError("x"), False),
+        (["nope"], [TransientError], TransientError("x"), True),
+        (["boom"], [TransientError], ValueError("boom"), True),
         ([], None, ValueError("x"), False),
         (None, [], ValueError("x"), False),
     ],
@@ -154,7 +154,7 @@ def test_error_filters(
 
 def test_only_patterns_disables_match_all() -> None:
     strategy = create_retry_strategy(RetryStrategyConfig(retryable_errors=["x"]))
-    assert not strategy(Transient("y"), 1).should_retry
+    assert not strategy(TransientError("y"), 1).should_retry
 
 
 # ---------------------------------------------------------------------------------- presets

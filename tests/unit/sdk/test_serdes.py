@@ -65,38 +65,37 @@ def test_is_primitive(value: Any, primitive: bool) -> None:
 # ---------------------------------------------------------------------------------- wire format
 
 
-@pytest.mark.parametrize(
-    ("value", "wire"),
-    [
-        (None, "null"),
-        (1, "1"),
-        ("x", '"x"'),
-        (True, "true"),
-        (1.5, "1.5"),
-        ([1, 2], "[1,2]"),
-        ([1, "a", None], '[1,"a",null]'),
-        ({"a": 1}, '{"t":"m","v":{"a":{"t":"i","v":1}}}'),
-        (
-            [1, {"b": 2}],
-            '{"t":"l","v":[{"t":"i","v":1},{"t":"m","v":{"b":{"t":"i","v":2}}}]}',
-        ),
-        ((1, "a"), '{"t":"t","v":[{"t":"i","v":1},{"t":"s","v":"a"}]}'),
-        (
-            {"n": None, "b": True, "f": 1.5},
-            '{"t":"m","v":{"n":{"t":"n","v":null},"b":{"t":"b","v":true},"f":{"t":"f","v":1.5}}}',
-        ),
-        (b"hi", '{"t":"B","v":"aGk="}'),
-        (bytearray(b"hi"), '{"t":"B","v":"aGk="}'),
-        (memoryview(b"hi"), '{"t":"B","v":"aGk="}'),
-        (uuid.UUID(int=1), '{"t":"u","v":"00000000-0000-0000-0000-000000000001"}'),
-        (Decimal("1.10"), '{"t":"d","v":"1.10"}'),
-        (datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC), '{"t":"dt","v":"2025-01-02T03:04:05+00:00"}'),
-        (date(2025, 1, 2), '{"t":"D","v":"2025-01-02"}'),
-        ({1: "x"}, '{"t":"m","v":{"1":{"t":"s","v":"x"}}}'),
-        ({}, '{"t":"m","v":{}}'),
-    ],
-    ids=lambda v: type(v).__name__,
-)
+WIRE_CASES: list[tuple[Any, str]] = [
+    (None, "null"),
+    (1, "1"),
+    ("x", '"x"'),
+    (True, "true"),
+    (1.5, "1.5"),
+    ([1, 2], "[1,2]"),
+    ([1, "a", None], '[1,"a",null]'),
+    ({"a": 1}, '{"t":"m","v":{"a":{"t":"i","v":1}}}'),
+    (
+        [1, {"b": 2}],
+        '{"t":"l","v":[{"t":"i","v":1},{"t":"m","v":{"b":{"t":"i","v":2}}}]}',
+    ),
+    ((1, "a"), '{"t":"t","v":[{"t":"i","v":1},{"t":"s","v":"a"}]}'),
+    (
+        {"n": None, "b": True, "f": 1.5},
+        '{"t":"m","v":{"n":{"t":"n","v":null},"b":{"t":"b","v":true},"f":{"t":"f","v":1.5}}}',
+    ),
+    (b"hi", '{"t":"B","v":"aGk="}'),
+    (bytearray(b"hi"), '{"t":"B","v":"aGk="}'),
+    (memoryview(b"hi"), '{"t":"B","v":"aGk="}'),
+    (uuid.UUID(int=1), '{"t":"u","v":"00000000-0000-0000-0000-000000000001"}'),
+    (Decimal("1.10"), '{"t":"d","v":"1.10"}'),
+    (datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC), '{"t":"dt","v":"2025-01-02T03:04:05+00:00"}'),
+    (date(2025, 1, 2), '{"t":"D","v":"2025-01-02"}'),
+    ({1: "x"}, '{"t":"m","v":{"1":{"t":"s","v":"x"}}}'),
+    ({}, '{"t":"m","v":{}}'),
+]
+
+
+@pytest.mark.parametrize(("value", "wire"), WIRE_CASES, ids=lambda v: type(v).__name__)
 def test_extended_wire_strings(value: Any, wire: str) -> None:
     assert ext(value) == wire
 
@@ -214,7 +213,7 @@ def test_extended_singleton() -> None:
     assert isinstance(EXTENDED_TYPES_SERDES, ExtendedTypeSerDes)
 
 
-# ---------------------------------------------------------------------------------- module functions
+# ------------------------------------------------------------------------------ module functions
 
 
 class Recording(SerDes[Any]):

@@ -54,19 +54,19 @@ def test_backoff_delays_capped() -> None:
 
 
 def test_default_backoff_rate_and_ceil() -> None:
-    strategy = create_wait_strategy(
-        WaitStrategyConfig(
-            should_continue_polling=lambda s: True, jitter_strategy=JitterStrategy.NONE
-        )
+    config: WaitStrategyConfig[int] = WaitStrategyConfig(
+        should_continue_polling=lambda s: True, jitter_strategy=JitterStrategy.NONE
     )
+    strategy = create_wait_strategy(config)
     # 5 * 1.5 ** (n - 1): 5, 7.5, 11.25 -> ceil
     assert [strategy(0, n).delay_seconds for n in (1, 2, 3)] == [5, 8, 12]
 
 
 def test_full_jitter_bounds() -> None:
-    strategy = create_wait_strategy(
-        WaitStrategyConfig(should_continue_polling=lambda s: True, initial_delay=Duration(4))
+    config: WaitStrategyConfig[int] = WaitStrategyConfig(
+        should_continue_polling=lambda s: True, initial_delay=Duration(4)
     )
+    strategy = create_wait_strategy(config)
     for _ in range(100):
         assert 1 <= strategy(0, 1).delay_seconds <= 4
 

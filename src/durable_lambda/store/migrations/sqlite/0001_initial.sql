@@ -45,6 +45,7 @@ CREATE TABLE executions (
 CREATE UNIQUE INDEX executions_by_name ON executions (function_name, name);
 CREATE INDEX executions_runnable ON executions (status, needs_invoke);
 CREATE INDEX executions_by_function ON executions (function_name, start_ms);
+CREATE INDEX executions_by_parent ON executions (parent_arn, parent_op_id);
 
 CREATE TABLE operations (
     arn          TEXT NOT NULL,
