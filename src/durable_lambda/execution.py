@@ -163,6 +163,8 @@ def durable_execution(
     def handler(event: Any, lambda_context: Any = None) -> dict[str, Any]:
         return _invoke(func, event, lambda_context, boto3_client)
 
+    # Lets a local runtime tell a durable handler from a plain one when no DurableConfig says so.
+    handler.__durable_execution__ = True  # type: ignore[attr-defined]
     return handler
 
 

@@ -6,6 +6,7 @@ cannot be guessed; they are bound to their execution by lookup, not by decoding.
 
 from __future__ import annotations
 
+import random
 import secrets
 import uuid
 
@@ -24,3 +25,7 @@ class IdSource:
 
     def request_id(self) -> str:
         return str(uuid.uuid4())
+
+    def fraction(self) -> float:
+        """Uniform in [0, 1): weighted alias routing."""
+        return random.random()

@@ -51,6 +51,7 @@ def new_execution_row(
         failed_invocations=0, lease_token=None, lease_owner=None, lease_expires_ms=None,
         invocation_start_ms=None, request_id=None,
         parent_arn=parent[0] if parent else None, parent_op_id=parent[1] if parent else None,
+        kind="durable" if function.durable else "plain",
     )
 
 
@@ -118,13 +119,20 @@ def claim(
         last_request_token=None, last_client_token=None, last_response=None,
     )
     w.flush()
+    durable = ex.kind == "durable"
+    event: Any = {"DurableExecutionArn": ex.arn, "CheckpointToken": token, "InitialExecutionState": state}
+    if not durable:
+        # A plain function receives the caller's payload itself, as any Lambda function does.
+        event = json.loads(ex.input_payload) if ex.input_payload and ex.input_payload.strip() else None
     return InvocationTicket(
         arn=ex.arn,
         function_name=ex.function_name,
         request_id=request_id,
         lease_token=lease,
         attempt=ex.attempt + 1,
-        event={"DurableExecutionArn": ex.arn, "CheckpointToken": token, "InitialExecutionState": state},
+        event=event,
+        version=ex.version,
+        durable=durable,
     )
 
 
@@ -143,6 +151,9 @@ def complete(
     ended_ms: int | None,
 ) -> None:
     ex = w.ex
+    if ex.kind == "plain":
+        _complete_plain(w, ticket, output, error, started_ms, ended_ms)
+        return
     if error is None:
         error = _output_error(output)
     details: dict[str, Any] = {
@@ -186,6 +197,32 @@ def complete(
         w.changes["needs_invoke"] = 1 if applied or ex.service_seq > ex.seen_seq else 0
 
 
+def _complete_plain(
+    w: ExecutionWriter,
+    ticket: InvocationTicket,
+    output: Any,
+    error: dict[str, Any] | None,
+    started_ms: int | None,
+    ended_ms: int | None,
+) -> None:
+    """A plain function's single invocation: its return value (or error) is the outcome."""
+    details: dict[str, Any] = {
+        "StartTimestamp": started_ms if started_ms is not None else w.ex.invocation_start_ms,
+        "EndTimestamp": ended_ms if ended_ms is not None else w.now,
+        "RequestId": ticket.request_id,
+    }
+    if error is not None:
+        details["Error"] = error_details(error)
+    w.event("InvocationCompleted", details)
+    w.changes.update(lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None)
+    if w.ex.status != "RUNNING":
+        return
+    if error is not None:
+        finish_execution(w, "FAILED", error=error)
+    else:
+        finish_execution(w, "SUCCEEDED", result=json.dumps(output))
+
+
 # ----------------------------------------------------------------------------------------------
 # chained invoke: a durable target runs as its own execution, linked to the caller's operation
 
@@ -201,7 +238,7 @@ def start_chained_invoke(engine: Engine, arn: str, info: dict[str, Any]) -> None
             StartExecution(
                 function_name=target[0],
                 input_payload=info.get("payload"),
-                qualifier=target[1],
+                qualifier=info.get("version") or target[1],
                 execution_name=info.get("execution_name"),
                 execution_id=info.get("execution_id"),
             ),

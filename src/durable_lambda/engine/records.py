@@ -16,7 +16,9 @@ class FunctionRecord:
     environment: dict[str, str] = field(default_factory=dict)
     execution_timeout_seconds: int = 86400
     retention_period_days: int = 14
+    durable: bool = True
     function_arn: str = ""
+    version: str = "$LATEST"
 
     def config_dict(self) -> dict[str, Any]:
         return {
@@ -24,6 +26,7 @@ class FunctionRecord:
             "environment": self.environment,
             "execution_timeout_seconds": self.execution_timeout_seconds,
             "retention_period_days": self.retention_period_days,
+            "durable": self.durable,
         }
 
 
@@ -32,7 +35,7 @@ class StartExecution:
     function_name: str
     input_payload: str | None = None
     execution_name: str | None = None
-    qualifier: str = "$LATEST"
+    qualifier: str | None = None  # $LATEST, a version or an alias; also accepted inline as name:qualifier
     execution_timeout_seconds: int | None = None
     execution_id: str | None = None  # pre-assigned for chained invokes (their ARN is recorded first)
 
@@ -52,4 +55,6 @@ class InvocationTicket:
     request_id: str
     lease_token: str
     attempt: int
-    event: dict[str, Any]
+    event: Any
+    version: str = "$LATEST"
+    durable: bool = True

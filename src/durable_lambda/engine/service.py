@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from durable_lambda.engine import invocations
+from durable_lambda.engine import functions, invocations
 from durable_lambda.engine.checkpoint.pipeline import apply_updates
 from durable_lambda.engine.clock import Clock, SystemClock
 from durable_lambda.engine.completions import apply_timer, complete_operation, finish_execution
@@ -84,17 +84,59 @@ class Engine:
         with self._tx() as tx:
             tx.put_function(record.name, record.handler, json.dumps(record.config_dict()), self.clock.now_ms())
 
-    def get_function(self, name: str) -> FunctionRecord:
+    def get_function(self, name: str, qualifier: str | None = None) -> FunctionRecord:
+        """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and name:qualifier."""
+        base, inline = functions.parse_function_ref(name)
+        with self._tx() as tx:
+            return functions.resolve_function(tx, base, qualifier or inline, self.function_arn(base), self.ids)
+
+    def publish_version(self, name: str) -> FunctionRecord:
         with self._tx() as tx:
             row = tx.get_function(name)
+            if row is None:
+                raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
+            version = tx.publish_version(name, row[1], row[2], self.clock.now_ms())
+        return self.get_function(name, str(version))
+
+    def list_versions(self, name: str) -> list[FunctionRecord]:
+        with self._tx() as tx:
+            latest = tx.get_function(name)
+            if latest is None:
+                raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
+            rows = tx.list_versions(name)
+        arn = self.function_arn(name)
+        out = [functions.record_from_row(name, latest[1], latest[2], arn, "$LATEST")]
+        out += [functions.record_from_row(name, h, c, arn, str(v)) for v, h, c in rows]
+        return out
+
+    def put_alias(
+        self, name: str, alias: str, version: str, *, routing: dict[str, float] | None = None, description: str = ""
+    ) -> dict[str, Any]:
+        with self._tx() as tx:
+            return functions.create_or_update_alias(tx, name, alias, version, routing=routing, description=description)
+
+    def get_alias(self, name: str, alias: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            row = tx.get_alias(name, alias)
         if row is None:
-            raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
-        config = json.loads(row[2])
-        return FunctionRecord(name=row[0], handler=row[1], function_arn=self.function_arn(row[0]), **config)
+            raise ResourceNotFoundException(f"Alias not found: {self.function_arn(name)}:{alias}")
+        return {"Name": alias, "FunctionVersion": row[0], "Description": row[2],
+                "RoutingConfig": {"AdditionalVersionWeights": json.loads(row[1])}}
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with self._tx() as tx:
+            if not tx.delete_alias(name, alias):
+                raise ResourceNotFoundException(f"Alias not found: {self.function_arn(name)}:{alias}")
+
+    def list_aliases(self, name: str) -> list[dict[str, Any]]:
+        with self._tx() as tx:
+            rows = tx.list_aliases(name)
+        return [{"Name": a, "FunctionVersion": v, "Description": d,
+                 "RoutingConfig": {"AdditionalVersionWeights": json.loads(r)}} for a, v, r, d in rows]
 
     # -- executions --------------------------------------------------------------------------
     def start_execution(self, request: StartExecution, *, parent: tuple[str, str] | None = None) -> StartResult:
-        function = self.get_function(request.function_name)
+        function = self.get_function(request.function_name, request.qualifier)
         payload = request.input_payload
         if payload is not None and payload.strip():
             if len(payload.encode()) > 6 * 1024 * 1024:
@@ -110,10 +152,10 @@ class Engine:
             raise InvalidParameterValueException("DurableExecutionName must be 1-64 characters of [a-zA-Z0-9-_]")
         now = self.clock.now_ms()
         execution_id = request.execution_id or self.ids.execution_id()
-        arn = f"{function.function_arn}:{request.qualifier}/durable-execution/{name}/{execution_id}"
+        arn = f"{function.function_arn}:{function.version}/durable-execution/{name}/{execution_id}"
         timeout = request.execution_timeout_seconds or function.execution_timeout_seconds
         with self._tx() as tx:
-            existing = tx.find_execution(function.name, name)
+            existing = tx.find_execution(function.name, name) if function.durable else None
             if existing is not None:
                 if existing.input_payload == payload:
                     return StartResult(existing.arn, False)
@@ -122,7 +164,7 @@ class Engine:
                 )
             row = invocations.new_execution_row(
                 arn=arn, function=function, name=name, execution_id=execution_id,
-                payload=payload, now=now, timeout=timeout, qualifier=request.qualifier, parent=parent,
+                payload=payload, now=now, timeout=timeout, qualifier=function.version, parent=parent,
             )
             tx.insert_execution(row)
             w = ExecutionWriter(tx, row, now, self.ids)

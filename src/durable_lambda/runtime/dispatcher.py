@@ -38,7 +38,7 @@ class Dispatcher:
     def __init__(
         self,
         engine: Any,
-        resolve_function: Callable[[str], FunctionConfig],
+        resolve_function: Callable[[str, str], FunctionConfig],
         invoker_for: Callable[[FunctionConfig], Invoker],
         *,
         max_concurrency: int = 16,
@@ -138,7 +138,7 @@ class Dispatcher:
     def _run_ticket(self, ticket: Any) -> None:
         started_ms = self.engine.clock.now_ms()
         try:
-            function = self.resolve_function(ticket.function_name)
+            function = self.resolve_function(ticket.function_name, ticket.version)
             request = InvocationRequest(
                 function=function,
                 event=ticket.event,
@@ -154,7 +154,7 @@ class Dispatcher:
         ended_ms = self.engine.clock.now_ms()
         try:
             output = result.output if result.error is None else None
-            if output is not None and not isinstance(output, dict):
+            if ticket.durable and output is not None and not isinstance(output, dict):
                 result = InvocationResult(
                     error={
                         "ErrorType": "Runtime.InvalidResponse",

@@ -103,9 +103,21 @@ class Runtime:
         execution_timeout_seconds: int = 86400,
         retention_period_days: int = 14,
         invoker: str | None = None,
+        durable: bool | None = None,
     ) -> None:
+        """Registers (or updates ``$LATEST`` of) a function. ``durable=None`` detects it: a
+        handler wrapped with ``@durable_execution`` is durable, anything else is plain."""
         from durable_lambda.engine import FunctionRecord
 
+        if durable is None:
+            from durable_lambda.runtime.handlers import HandlerLoadError, load_handler
+
+            try:
+                durable = bool(getattr(load_handler(handler), "__durable_execution__", False))
+            except HandlerLoadError:
+                # As on Lambda, a function whose code does not import still deploys; its
+                # invocations fail with the import error. Durable is the safe default here.
+                durable = True
         self.engine.put_function(
             FunctionRecord(
                 name=name,
@@ -114,20 +126,22 @@ class Runtime:
                 environment=dict(environment or {}),
                 execution_timeout_seconds=execution_timeout_seconds,
                 retention_period_days=retention_period_days,
+                durable=durable,
             )
         )
         if invoker is not None:
             self._invoker_by_function[name] = invoker
 
-    def resolve_function(self, name: str) -> FunctionConfig:
-        record = self.engine.get_function(name)
+    def resolve_function(self, name: str, version: str = "$LATEST") -> FunctionConfig:
+        record = self.engine.get_function(name, version)
         return FunctionConfig(
             name=record.name,
             handler=record.handler,
             timeout_seconds=record.timeout_seconds,
             environment=dict(record.environment or {}),
-            durable=True,
-            function_arn=getattr(record, "function_arn", "") or "",
+            durable=record.durable,
+            function_arn=f"{record.function_arn}:{record.version}",
+            version=record.version,
         )
 
     def _invoker_for(self, function: FunctionConfig) -> Invoker:
@@ -169,6 +183,7 @@ class Runtime:
         payload: bytes | str | None,
         *,
         execution_name: str | None = None,
+        qualifier: str | None = None,
     ) -> tuple[str, bool]:
         from durable_lambda.engine import StartExecution
 
@@ -179,6 +194,7 @@ class Runtime:
                 function_name=function_name,
                 input_payload=payload,
                 execution_name=execution_name,
+                qualifier=qualifier,
             )
         )
         self.dispatcher.wake()
@@ -191,10 +207,11 @@ class Runtime:
         *,
         invocation_type: str = "RequestResponse",
         execution_name: str | None = None,
+        qualifier: str | None = None,
         timeout: float = 900.0,
     ) -> InvokeResult:
         arn, created = self.start_execution(
-            function_name, payload, execution_name=execution_name
+            function_name, payload, execution_name=execution_name, qualifier=qualifier
         )
         if invocation_type == "Event":
             return InvokeResult(arn=arn, status_code=202, payload=b"", created=created)

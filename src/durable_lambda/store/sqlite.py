@@ -361,3 +361,52 @@ class SqliteTransaction:
 
     def list_functions(self) -> list[tuple[str, str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, handler, config FROM functions ORDER BY name")]  # type: ignore[misc]
+
+    # -- versions and aliases ------------------------------------------------------------------
+    def publish_version(self, name: str, handler: str, config: str, now_ms: int) -> int:
+        row = self.conn.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE name = ?", (name,)
+        ).fetchone()
+        version = int(row[0])
+        self.conn.execute(
+            "INSERT INTO function_versions (name, version, handler, config, created_ms) VALUES (?, ?, ?, ?, ?)",
+            (name, version, handler, config, now_ms),
+        )
+        return version
+
+    def get_version(self, name: str, version: int) -> tuple[str, str] | None:
+        row = self.conn.execute(
+            "SELECT handler, config FROM function_versions WHERE name = ? AND version = ?", (name, version)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def list_versions(self, name: str) -> list[tuple[int, str, str]]:
+        cur = self.conn.execute(
+            "SELECT version, handler, config FROM function_versions WHERE name = ? ORDER BY version", (name,)
+        )
+        return [(int(v), h, c) for v, h, c in cur]
+
+    def put_alias(self, name: str, alias: str, version: str, routing: str, description: str) -> None:
+        self.conn.execute(
+            "INSERT INTO aliases (name, alias, version, routing, description) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
+            "routing = excluded.routing, description = excluded.description",
+            (name, alias, version, routing, description),
+        )
+
+    def get_alias(self, name: str, alias: str) -> tuple[str, str, str] | None:
+        row = self.conn.execute(
+            "SELECT version, routing, description FROM aliases WHERE name = ? AND alias = ?", (name, alias)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def delete_alias(self, name: str, alias: str) -> bool:
+        return self.conn.execute(
+            "DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias)
+        ).rowcount > 0
+
+    def list_aliases(self, name: str) -> list[tuple[str, str, str, str]]:
+        cur = self.conn.execute(
+            "SELECT alias, version, routing, description FROM aliases WHERE name = ? ORDER BY alias", (name,)
+        )
+        return [(a, v, r, d) for a, v, r, d in cur]

@@ -39,18 +39,23 @@ def process(w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any]
     details: dict[str, Any] = {"FunctionName": options.function_name, "Input": payload_details(update.payload)}
     if options.tenant_id:
         details["TenantId"] = options.tenant_id
-    target = resolve_target(options.function_name)
     child: dict[str, Any] = {}
-    if target is not None and w.tx.get_function(target[0]) is not None:
+    target = _resolve(w, options.function_name)
+    if target is not None:
         # The child execution's identity is fixed now so the start event can name it
-        # (conformance.md §7.2: ExecutedVersion and DurableExecutionArn on ChainedInvokeStarted).
-        name, qualifier = target
-        child = {"execution_name": w.ids.execution_id(), "execution_id": w.ids.execution_id()}
-        function_arn = w.ex.function_arn.rsplit(":function:", 1)[0] + f":function:{name}"
-        details["ExecutedVersion"] = qualifier
-        details["DurableExecutionArn"] = (
-            f"{function_arn}:{qualifier}/durable-execution/{child['execution_name']}/{child['execution_id']}"
-        )
+        # (conformance.md §7.2: ExecutedVersion and DurableExecutionArn on ChainedInvokeStarted);
+        # an alias is resolved once, here, so the event and the child agree on the version.
+        child = {
+            "execution_name": w.ids.execution_id(),
+            "execution_id": w.ids.execution_id(),
+            "version": target.version,
+        }
+        details["ExecutedVersion"] = target.version
+        if target.durable:
+            details["DurableExecutionArn"] = (
+                f"{target.function_arn}:{target.version}/durable-execution/"
+                f"{child['execution_name']}/{child['execution_id']}"
+            )
     event = w.event("ChainedInvokeStarted", details, op)
     w.effects.append(
         (
@@ -66,6 +71,17 @@ def process(w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any]
         )
     )
     return op
+
+
+def _resolve(w: ExecutionWriter, function_name: str) -> Any:
+    from durable_lambda.engine.functions import parse_function_ref, resolve_function
+
+    try:
+        name, qualifier = parse_function_ref(function_name)
+        function_arn = w.ex.function_arn.rsplit(":function:", 1)[0] + f":function:{name}"
+        return resolve_function(w.tx, name, qualifier, function_arn, w.ids)
+    except Exception:  # unknown target: the engine fails the operation after commit
+        return None
 
 
 def resolve_target(function_name: str) -> tuple[str, str] | None:
