@@ -13,3 +13,15 @@ def sequential_steps(event: dict[str, Any], context: DurableContext) -> int:
     for i in range(int(event["n"])):
         total += context.step(lambda _, i=i: i, name=f"s{i}")
     return total
+
+
+@durable_execution
+def map_items(event: dict[str, Any], context: DurableContext) -> int:
+    items = list(range(int(event["n"])))
+    return sum(context.map(items, lambda ctx, item, index, all_items: item).get_results())
+
+
+@durable_execution
+def parallel_branches(event: dict[str, Any], context: DurableContext) -> int:
+    branches = [lambda ctx, i=i: i for i in range(int(event["n"]))]
+    return sum(context.parallel(branches).get_results())

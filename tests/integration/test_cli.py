@@ -179,3 +179,24 @@ def test_executions_list_and_show(tmp_path: Path) -> None:
     assert [i["DurableExecutionName"] for i in items] == ["first"]
     shown = cli("executions", "show", items[0]["DurableExecutionArn"], "--json", db=db)
     assert json.loads(shown.stdout)["Status"] == "SUCCEEDED"
+
+
+def test_order_workflow_example_invokes_validation_and_payment(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    functions = [
+        "--function", "validate-order-function=examples/orders/validate.py:handler",
+        "--function", "payment-processor-function=examples/orders/payment.py:handler",
+    ]
+    ok = cli("run", "examples/orders/workflow.py:handler", *functions, "--json",
+             "--input", '{"order_id": "o-1", "amount": 42.5}', db=db)
+    assert ok.returncode == 0, ok.stderr
+    doc = json.loads(ok.stdout)
+    result = json.loads(doc["Result"])
+    assert result["status"] == "completed" and result["transaction_id"].startswith("txn-")
+    names = [e.get("Name") for e in doc["Events"] if e["EventType"] == "ChainedInvokeSucceeded"]
+    assert names == ["validate-order", "process-payment"]
+    rejected = cli("run", "examples/orders/workflow.py:handler", *functions, "--json",
+                   "--input", '{"order_id": "o-2", "amount": -1}', db=db)
+    assert json.loads(json.loads(rejected.stdout)["Result"])["status"] == "rejected"
+    bad = cli("run", "examples/orders/workflow.py:handler", "--function", "oops", db=db)
+    assert bad.returncode == 2 and "NAME=FILE.py:function" in bad.stderr

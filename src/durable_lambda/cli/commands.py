@@ -59,6 +59,25 @@ def _function_name_for(spec: str, explicit: str | None) -> str:
     return cleaned[:64] or "function"
 
 
+def _parse_function_option(option: str) -> tuple[str, str]:
+    from durable_lambda.runtime.handlers import HandlerLoadError, load_handler, split_spec
+
+    name, sep, spec = option.partition("=")
+    if not sep or not name or not spec:
+        raise UserError(f"--function expects NAME=FILE.py:function, got {option!r}")
+    module_part, attr = split_spec(spec)
+    if module_part.endswith(".py"):
+        path = Path(module_part).expanduser()
+        if not path.is_file():
+            raise UserError(f"handler file not found: {module_part}")
+        spec = f"{path.resolve()}:{attr}"
+    try:
+        load_handler(spec)
+    except HandlerLoadError as err:
+        raise UserError(str(err)) from err
+    return name, spec
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from durable_lambda.runtime.handlers import HandlerLoadError, load_handler, split_spec
 
@@ -87,9 +106,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             load_handler(spec)
         except HandlerLoadError as err:
             raise UserError(str(err)) from err
+        extra = [_parse_function_option(option) for option in args.function]
         runtime = _open_runtime(args, skip_time=args.skip_time, invoker=invoker)
         function_name = _function_name_for(args.handler, args.function_name)
         runtime.register_function(function_name, spec)
+        for name, target_spec in extra:
+            runtime.register_function(name, target_spec)
         arn, _created = runtime.start_execution(function_name, payload, execution_name=args.name)
     try:
         runtime.start()

@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     run.add_argument("--json", action="store_true", help="machine-readable output")
     run.add_argument("--process", action="store_true", help="run the handler in a worker process")
+    run.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME=FILE.py:function",
+        help="also register a function the handler invokes (repeatable; durable or plain is detected)",
+    )
     run.set_defaults(func=commands.cmd_run)
 
     ex = sub.add_parser("executions", help="list and inspect executions")

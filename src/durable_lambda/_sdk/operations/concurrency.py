@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -113,6 +113,14 @@ def run_map(
     config: MapConfig[Any] | None,
 ) -> BatchResult[Any]:
     config = config or MapConfig()
+    # Rejected before any operation id is allocated, like AWS's other argument errors (§4.7):
+    # a string or mapping would silently map over characters or keys.
+    if isinstance(inputs, str | bytes | bytearray | Mapping) or not isinstance(inputs, Iterable):
+        raise ValidationError(
+            f"map inputs must be a sequence of items (a list or tuple), got {type(inputs).__name__}"
+        )
+    if not callable(func):
+        raise ValidationError("map function must be callable")
     items = list(inputs)
     namer = config.item_namer
     # item_namer runs eagerly for every input on every run, as in AWS (§4.7).
@@ -140,6 +148,14 @@ def run_parallel(
     config: ParallelConfig | None,
 ) -> BatchResult[Any]:
     config = config or ParallelConfig()
+    if isinstance(functions, str | bytes | Mapping) or not isinstance(functions, Iterable):
+        raise ValidationError(
+            f"parallel takes a sequence of functions, got {type(functions).__name__}"
+        )
+    functions = list(functions)
+    for i, function in enumerate(functions):
+        if not callable(function) and not isinstance(function, ParallelBranch):
+            raise ValidationError(f"parallel branch {i} is not callable")
     branches = []
     for i, function in enumerate(functions):
         branch_name = function.name if isinstance(function, ParallelBranch) else None
