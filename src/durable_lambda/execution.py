@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_lambda import plugin
+from durable_lambda._sdk.plugins import PluginRunner, resolve_factories
 from durable_lambda._sdk.state import ExecutionState
 from durable_lambda.constants import LAMBDA_RESPONSE_SIZE_LIMIT
 from durable_lambda.context import DurableContext
@@ -153,15 +155,17 @@ def durable_execution(
 ) -> Any:
     """Wraps ``func(event, context)`` into a Lambda handler ``(event, lambda_context)``.
 
-    Usable bare or with keyword arguments. ``plugins`` is accepted for API compatibility;
-    instrumentation plugins (§17) are not run yet.
+    Usable bare or with keyword arguments. ``plugins`` takes instrumentation plugin factories
+    (§17), resolved once here together with those named in ``DURABLE_EXECUTION_PLUGINS``.
     """
     if func is None:
         return functools.partial(durable_execution, boto3_client=boto3_client, plugins=plugins)
+    # Resolved once, at decoration (cold start): bad registrations fail loudly here (§17).
+    factories = resolve_factories(plugins)
 
     @functools.wraps(func)
     def handler(event: Any, lambda_context: Any = None) -> dict[str, Any]:
-        return _invoke(func, event, lambda_context, boto3_client)
+        return _invoke(func, event, lambda_context, boto3_client, factories)
 
     # Lets a local runtime tell a durable handler from a plain one when no DurableConfig says so.
     handler.__durable_execution__ = True  # type: ignore[attr-defined]
@@ -198,7 +202,9 @@ def _input_payload(state: ExecutionState) -> Any:
         raise
 
 
-def _invoke(func: Handler, event: Any, lambda_context: Any, boto3_client: Any) -> dict[str, Any]:
+def _invoke(
+    func: Handler, event: Any, lambda_context: Any, boto3_client: Any, factories: list[Any] | None = None
+) -> dict[str, Any]:
     invocation, client = _parse_event(event, boto3_client)
     initial = invocation.initial_execution_state
     state = ExecutionState(
@@ -218,14 +224,41 @@ def _invoke(func: Handler, event: Any, lambda_context: Any, boto3_client: Any) -
     )
     input_event = _input_payload(state)
     context = DurableContext.from_lambda_context(state, lambda_context, is_replaying=replaying)
+    info = _invocation_info(state, lambda_context, input_event, first=not replaying)
+    if factories:
+        state.plugins = PluginRunner.create(factories, plugin.InvocationStartInfo(**info))
+        state.plugins.call("on_invocation_start", plugin.InvocationStartInfo(**info))
     state.start()
     try:
         output = _run(func, input_event, context, state)
-    finally:
+    except BaseException:
         state.close()
+        state.plugins.call("on_invocation_end", plugin.InvocationEndInfo(**info, status=plugin.InvocationStatus.RETRY))
+        raise
+    state.close()
     if state.is_token_revoked and output.status is not InvocationStatus.PENDING:
         output = DurableExecutionInvocationOutput(InvocationStatus.PENDING)
+    if state.plugins:
+        end = plugin.InvocationEndInfo(
+            **info,
+            status=plugin.InvocationStatus(str(output.status)),
+            error=output.error,
+            execution_result=output.result,
+        )
+        state.plugins.call("on_invocation_end", end)
     return output.to_dict()
+
+
+def _invocation_info(state: ExecutionState, lambda_context: Any, input_event: Any, *, first: bool) -> dict[str, Any]:
+    execution = state.get_checkpoint_result(state.durable_execution_arn.rsplit("/", 1)[-1])
+    return {
+        "request_id": getattr(lambda_context, "aws_request_id", None),
+        "execution_arn": state.durable_execution_arn,
+        "is_first_invocation": first,
+        "execution_start_time": execution.start_timestamp if execution else None,
+        "execution_input": input_event,
+        "operations": tuple(state.operations.values()),
+    }
 
 
 def _run(

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_lambda._sdk.plugins import PluginRunner
 from durable_lambda.exceptions import (
     BackgroundThreadError,
     GetExecutionStateError,
@@ -105,6 +106,7 @@ class ExecutionState:
         service_client: DurableServiceClient | None = None,
         batcher_config: CheckpointBatcherConfig | None = None,
     ) -> None:
+        self.plugins = PluginRunner()  # replaced per invocation by durable_execution (§17)
         self.durable_execution_arn = durable_execution_arn
         self._token: str | None = initial_checkpoint_token
         self.operations: dict[str, Operation] = dict(operations or {})

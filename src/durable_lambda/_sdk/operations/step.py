@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from durable_lambda import plugin
 from durable_lambda._sdk.operations.base import (
     OperationIdentifier,
     build_update,
@@ -89,6 +90,7 @@ class StepExecutor:
                 )
             if status is OperationStatus.STARTED:
                 attempt = _attempt(checkpoint)
+                self._hook("on_operation_start", plugin.OperationStartInfo, attempt, status, replayed=True)
                 if at_most_once:
                     # §16.2: the previous at-most-once attempt was interrupted; never re-run it.
                     interrupted = StepInterruptedError(
@@ -100,6 +102,10 @@ class StepExecutor:
                 return self._run(attempt)
         # absent or READY: a new attempt starts
         attempt = _attempt(checkpoint)
+        self._hook(
+            "on_operation_start", plugin.OperationStartInfo, attempt,
+            checkpoint.status if checkpoint else None, replayed=checkpoint is not None,
+        )
         start = build_update(
             self.identifier, OperationType.STEP, OperationAction.START, self.sub_type
         )
@@ -119,8 +125,36 @@ class StepExecutor:
             attempt=attempt,
         )
         step_context = StepContext(logger=self.context_logger.with_log_info(info), attempt=attempt)
+        self._hook("on_user_function_start", plugin.UserFunctionStartInfo, attempt, OperationStatus.STARTED)
+        outcome = plugin.UserFunctionOutcome.INCOMPLETE
         try:
-            raw = self.func(step_context)
+            try:
+                raw = self.func(step_context)
+            except (ExecutionError, RetryableSerDesError):
+                raise  # non-determinism and retryable serdes failures end the invocation
+            except SerDesError as err:  # permanent: FAIL without asking the retry strategy
+                outcome = plugin.UserFunctionOutcome.FAILED
+                failure = None
+                serdes_failure: SerDesError | None = err
+            except Exception as err:  # user code failed: the retry strategy decides (§16.1)
+                outcome = plugin.UserFunctionOutcome.FAILED
+                failure: Exception | None = err
+                serdes_failure = None
+            else:
+                outcome = plugin.UserFunctionOutcome.SUCCEEDED
+                failure = serdes_failure = None
+        finally:
+            self._hook(
+                "on_user_function_end", plugin.UserFunctionEndInfo, attempt, OperationStatus.STARTED,
+                outcome=outcome,
+            )
+        if failure is not None:
+            self._handle_failure(failure, attempt)
+        if serdes_failure is not None:
+            self._checkpoint(OperationAction.FAIL, error=ErrorObject.from_exception(serdes_failure))
+            self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.FAILED)
+            raise serdes_failure
+        try:
             payload = serialize(self.config.serdes, raw, self.identifier.operation_id, self._arn)
             value = self._deserialize(payload)
         except (ExecutionError, RetryableSerDesError):
@@ -128,10 +162,10 @@ class StepExecutor:
             raise
         except SerDesError as err:
             self._checkpoint(OperationAction.FAIL, error=ErrorObject.from_exception(err))
+            self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.FAILED)
             raise
-        except Exception as err:  # user code failed: the retry strategy decides (§16.1)
-            self._handle_failure(err, attempt)
         self._checkpoint(OperationAction.SUCCEED, payload=payload)
+        self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.SUCCEEDED, result=value)
         return value
 
     def _handle_failure(self, error: Exception, attempt: int) -> NoReturn:
@@ -148,7 +182,36 @@ class StepExecutor:
                 f"Retry scheduled for step {self.identifier.operation_id}", delay
             )
         self._checkpoint(OperationAction.FAIL, error=error_object)
+        self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.FAILED, error=error_object)
         raise StepError.from_error_object(error_object)
+
+    def _hook(
+        self,
+        hook: str,
+        info_type: Any,
+        attempt: int,
+        status: Any,
+        *,
+        replayed: bool = False,
+        **extra: Any,
+    ) -> None:
+        plugins = self.state.plugins
+        if not plugins:
+            return
+        plugins.call(
+            hook,
+            info_type(
+                operation_id=self.identifier.operation_id,
+                operation_type=str(OperationType.STEP),
+                sub_type=self.sub_type,
+                name=self.identifier.name,
+                parent_id=self.identifier.parent_id,
+                is_replayed=replayed,
+                status=status,
+                attempt=attempt,
+                **extra,
+            ),
+        )
 
     def _checkpoint(self, action: OperationAction, **fields: Any) -> None:
         update = build_update(self.identifier, OperationType.STEP, action, self.sub_type, **fields)
