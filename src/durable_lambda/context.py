@@ -301,7 +301,8 @@ class DurableContext:
             return func(child)
         identifier = OperationIdentifier(branch_id, self._parent_id, name)
         executor = ChildExecutor(
-            self.state, identifier, lambda: func(child), sub_type, serdes=serdes
+            self.state, identifier, lambda: func(child), sub_type, serdes=serdes,
+            sync_completion=False,
         )
         result: T = executor.execute()
         return result

@@ -51,6 +51,11 @@ class ChildExecutor:
     serdes: Any = None
     summary_generator: Callable[[Any], str] | None = None
     error_class: type[ChildContextError] = ChildContextError
+    # Map/parallel branches complete asynchronously: the batch's own SUCCEED/FAIL is synchronous
+    # and queued after them, so it cannot be acknowledged before they are, and a suspending
+    # invocation flushes the queue on close. Blocking every branch thread on its own round trip
+    # made a 1,000-item map start ~1,000 threads that all waited on the GIL.
+    sync_completion: bool = True
 
     @property
     def _arn(self) -> str:
@@ -106,7 +111,7 @@ class ChildExecutor:
             self.sub_type,
             error=error_object,
         )
-        self.state.create_checkpoint(update, is_sync=True)
+        self.state.create_checkpoint(update, is_sync=self.sync_completion)
         raise self.error_class.from_error_object(error_object)
 
     def _succeed(self, payload: str | None, *, replay_children: bool) -> None:
@@ -118,7 +123,7 @@ class ChildExecutor:
             payload=payload,
             context_options=ContextOptions(replay_children=replay_children),
         )
-        self.state.create_checkpoint(update, is_sync=True)
+        self.state.create_checkpoint(update, is_sync=self.sync_completion)
 
     def _deserialize(self, payload: str | None) -> Any:
         if payload is None:

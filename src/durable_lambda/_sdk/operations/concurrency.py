@@ -22,6 +22,7 @@ re-runs the coordinator, whose terminal branches replay from their own checkpoin
 from __future__ import annotations
 
 import json
+import os
 import queue
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -248,7 +249,14 @@ class BatchCoordinator:
         if total == 0:
             return BatchResult([], CompletionReason.ALL_COMPLETED)
         workers = min(self.settings.max_concurrency or total, total)
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dex-branch")
+        # Admission (up to ``workers`` branches in flight, in index order, §15.2) is the
+        # coordinator's; the threads that run admitted branches are capped. A suspended branch
+        # gives its thread back (it keeps its slot), so only branches blocked inside user code
+        # hold threads: with more than _MAX_BRANCH_THREADS of those, the rest queue. See
+        # docs/decisions/0003-bounded-branch-threads.md.
+        pool = ThreadPoolExecutor(
+            max_workers=min(workers, _MAX_BRANCH_THREADS), thread_name_prefix="dex-branch"
+        )
         self.context.state.register_pool(lambda: pool.shutdown(wait=True))
         try:
             reason = self._loop(pool, workers)
@@ -361,6 +369,9 @@ def _event_for_error(index: int, err: BaseException, *, virtual: bool) -> _Event
         error = ErrorObject(err.message, err.error_type, err.data, err.stack_trace)
         return _Event(index, _Kind.FAILED, error=error)
     return _Event(index, _Kind.FAILED, error=ErrorObject.from_exception(err))
+
+
+_MAX_BRANCH_THREADS = int(os.environ.get("DURABLE_LAMBDA_MAX_BRANCH_THREADS", "64"))
 
 
 def decide_completion(  # noqa: PLR0911  (one return per §15.4 rule, in spec order)
