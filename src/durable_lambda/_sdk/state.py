@@ -91,8 +91,24 @@ class QueuedOperation:
     size: int = field(default=0)
 
 
+_UPDATE_OVERHEAD_BYTES = 512  # keys, ids, type, action, options: generous, so batches never overflow
+
+
 def _update_size(update: OperationUpdate | None) -> int:
-    return 0 if update is None else len(json.dumps(update.to_dict()))
+    """An upper estimate of the update's JSON size for the 750 KiB batch limit (§14).
+
+    Encoding every update to JSON just to measure it was the largest SDK cost of a big ``map``;
+    the variable parts are the payload and the error, so those are measured and the rest is
+    bounded by a constant (ids are at most 64 characters, names at most 256).
+    """
+    if update is None:
+        return 0
+    size = _UPDATE_OVERHEAD_BYTES + len(update.name or "")
+    if update.payload is not None:
+        size += len(update.payload) + update.payload.count('"') + update.payload.count("\\")
+    if update.error is not None:
+        size += len(json.dumps(update.error.to_dict()))
+    return size
 
 
 class ExecutionState:
