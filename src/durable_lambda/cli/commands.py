@@ -59,28 +59,31 @@ def _function_name_for(spec: str, explicit: str | None) -> str:
     return cleaned[:64] or "function"
 
 
-def _parse_function_option(option: str) -> tuple[str, str]:
+def _checked_spec(spec: str) -> str:
+    """An absolute handler spec whose handler loads, or a ``UserError`` saying why not."""
     from durable_lambda.runtime.handlers import HandlerLoadError, load_handler, split_spec
 
-    name, sep, spec = option.partition("=")
-    if not sep or not name or not spec:
-        raise UserError(f"--function expects NAME=FILE.py:function, got {option!r}")
-    module_part, attr = split_spec(spec)
-    if module_part.endswith(".py"):
-        path = Path(module_part).expanduser()
-        if not path.is_file():
-            raise UserError(f"handler file not found: {module_part}")
-        spec = f"{path.resolve()}:{attr}"
     try:
+        module_part, attr = split_spec(spec)
+        if module_part.endswith(".py"):
+            path = Path(module_part).expanduser()
+            if not path.is_file():
+                raise UserError(f"handler file not found: {module_part}")
+            spec = f"{path.resolve()}:{attr}"
         load_handler(spec)
     except HandlerLoadError as err:
         raise UserError(str(err)) from err
-    return name, spec
+    return spec
+
+
+def _parse_function_option(option: str) -> tuple[str, str]:
+    name, sep, spec = option.partition("=")
+    if not sep or not name or not spec:
+        raise UserError(f"--function expects NAME=FILE.py:function, got {option!r}")
+    return name, _checked_spec(spec)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from durable_lambda.runtime.handlers import HandlerLoadError, load_handler, split_spec
-
     invoker = "process" if args.process else "thread"
     if args.resume:
         runtime = _open_runtime(args, skip_time=args.skip_time, invoker=invoker)
@@ -95,17 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.handler:
             raise UserError("a handler (FILE.py:function) is required unless --resume is given")
         payload = _parse_input(args)
-        spec = args.handler
-        module_part, _ = split_spec(spec)
-        if module_part.endswith(".py"):
-            path = Path(module_part).expanduser()
-            if not path.is_file():
-                raise UserError(f"handler file not found: {module_part}")
-            spec = f"{path.resolve()}:{split_spec(spec)[1]}"
-        try:
-            load_handler(spec)
-        except HandlerLoadError as err:
-            raise UserError(str(err)) from err
+        spec = _checked_spec(args.handler)
         extra = [_parse_function_option(option) for option in args.function]
         runtime = _open_runtime(args, skip_time=args.skip_time, invoker=invoker)
         function_name = _function_name_for(args.handler, args.function_name)
