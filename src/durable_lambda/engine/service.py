@@ -90,6 +90,18 @@ class Engine:
         with self._tx() as tx:
             return functions.resolve_function(tx, base, qualifier or inline, self.function_arn(base), self.ids)
 
+    def list_functions(self) -> list[FunctionRecord]:
+        """``$LATEST`` of every function, by name."""
+        with self._tx() as tx:
+            rows = tx.list_functions()
+        return [functions.record_from_row(n, h, c, self.function_arn(n), "$LATEST") for n, h, c in rows]
+
+    def delete_function(self, name: str) -> None:
+        """Deletes a function with its versions and aliases; its executions stay readable."""
+        with self._tx() as tx:
+            if not tx.delete_function(name):
+                raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
+
     def publish_version(self, name: str) -> FunctionRecord:
         with self._tx() as tx:
             row = tx.get_function(name)
@@ -396,6 +408,15 @@ class Engine:
             w.flush()
         self._after(w, ticket.arn)
         return True
+
+    def renew_lease(self, ticket: InvocationTicket, lease_seconds: float) -> bool:
+        """Extends a running invocation's lease (its heartbeat); False if it was fenced off."""
+        with self._tx() as tx:
+            ex = tx.get_execution(ticket.arn)
+            if ex is None or ex.lease_token != ticket.lease_token or ex.status != "RUNNING":
+                return False
+            tx.update_execution(ticket.arn, lease_expires_ms=self.clock.now_ms() + int(lease_seconds * 1000))
+            return True
 
     def release_leases(self, arn: str) -> None:
         """Expires the lease on ``arn`` now (an operator resuming after a crash)."""

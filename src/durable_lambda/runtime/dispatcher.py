@@ -32,6 +32,10 @@ __all__ = ["Dispatcher"]
 log = logging.getLogger(__name__)
 
 _IDLE_POLL_SECONDS = 0.25
+# Leases are short and renewed while the invocation runs, so the executions of a runtime that
+# died (kill -9, power loss) are re-dispatched within seconds by any other dispatcher.
+LEASE_SECONDS = 30.0
+_RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
 
 
 class Dispatcher:
@@ -58,15 +62,30 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.changed = threading.Condition()  # notified after every recorded completion
         self.errors: list[BaseException] = []
+        self._tickets: dict[str, Any] = {}  # lease token -> ticket of each running invocation
+        self._renewer: threading.Thread | None = None
+        self._stop_event = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="dl-dispatcher", daemon=True)
             self._thread.start()
+            self._renewer = threading.Thread(target=self._renew_loop, name="dl-lease", daemon=True)
+            self._renewer.start()
+
+    def _renew_loop(self) -> None:
+        """Heartbeats the lease of every running invocation."""
+        while not self._stop_event.wait(_RENEW_EVERY_SECONDS):
+            for ticket in list(self._tickets.values()):
+                try:
+                    self.engine.renew_lease(ticket, self._lease_seconds())
+                except Exception:  # a busy store: the next round retries well before expiry
+                    log.warning("lease renewal failed", exc_info=True)
 
     def stop(self) -> None:
         self._stopped = True
+        self._stop_event.set()
         self.wake()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -91,6 +110,7 @@ class Dispatcher:
             started = True
             with self._wake:
                 self._running += 1
+            self._tickets[ticket.lease_token] = ticket
             self._pool.submit(self._run_ticket, ticket)
         return started
 
@@ -98,7 +118,7 @@ class Dispatcher:
         return self._running == 0
 
     def _lease_seconds(self) -> float:
-        return 960.0  # a Lambda invocation lasts at most 15 minutes; leases outlive it slightly
+        return LEASE_SECONDS
 
     def _loop(self) -> None:
         while not self._stopped:
@@ -169,6 +189,7 @@ class Dispatcher:
             log.exception("recording the invocation outcome failed")
             self.errors.append(err)
         finally:
+            self._tickets.pop(ticket.lease_token, None)
             with self._wake:
                 self._running -= 1
                 self._pending_wake = True

@@ -133,3 +133,18 @@ def test_repeated_invocation_errors_fail_the_execution(h: Harness) -> None:
             continue
         h.engine.complete_invocation(t, error={"ErrorType": "ValueError", "ErrorMessage": "boom"})
     assert h.engine.get_execution(arn)["Status"] == "FAILED"
+
+
+def test_lease_renewal_extends_and_fenced_tickets_cannot_renew(h: Harness) -> None:
+    arn = h.start()
+    t = h.engine.claim_invocation("a", 10, arn)
+    assert t is not None
+    h.clock.advance(8_000)
+    assert h.engine.renew_lease(t, 10)
+    h.clock.advance(8_000)  # 16 s after the claim, 8 s after the renewal: still held
+    assert h.engine.claim_invocation("b", 10) is None
+    h.clock.advance(3_000)
+    t2 = h.engine.claim_invocation("b", 10)
+    assert t2 is not None
+    assert not h.engine.renew_lease(t, 10)
+    assert h.engine.renew_lease(t2, 10)
