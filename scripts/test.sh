@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/ruff check --no-cache src tests benchmarks examples
 exec .venv/bin/python -m pytest -q "$@"
