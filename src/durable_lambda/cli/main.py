@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from durable_lambda.cli import commands
+from durable_lambda.cli import commands, serve
 
 __all__ = ["main"]
 
@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     hb = cb_sub.add_parser("heartbeat", help="send a callback heartbeat")
     hb.add_argument("callback_id")
     hb.set_defaults(func=commands.cmd_callback_heartbeat)
+
+    serve.add_parser(sub)
     return parser
 
 

@@ -19,9 +19,13 @@ class FunctionRecord:
     durable: bool = True
     function_arn: str = ""
     version: str = "$LATEST"
+    # Lambda-facing settings the engine does not interpret (Runtime, Role, Handler, CodeSha256...),
+    # kept verbatim for GetFunction (set by the HTTP API's CreateFunction).
+    api_config: dict[str, Any] = field(default_factory=dict)
 
     def config_dict(self) -> dict[str, Any]:
         return {
+            "api_config": self.api_config,
             "timeout_seconds": self.timeout_seconds,
             "environment": self.environment,
             "execution_timeout_seconds": self.execution_timeout_seconds,

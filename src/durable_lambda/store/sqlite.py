@@ -362,6 +362,12 @@ class SqliteTransaction:
     def list_functions(self) -> list[tuple[str, str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, handler, config FROM functions ORDER BY name")]  # type: ignore[misc]
 
+    def delete_function(self, name: str) -> bool:
+        """Deletes the function with its versions and aliases (executions are kept)."""
+        self.conn.execute("DELETE FROM aliases WHERE name = ?", (name,))
+        self.conn.execute("DELETE FROM function_versions WHERE name = ?", (name,))
+        return self.conn.execute("DELETE FROM functions WHERE name = ?", (name,)).rowcount > 0
+
     # -- versions and aliases ------------------------------------------------------------------
     def publish_version(self, name: str, handler: str, config: str, now_ms: int) -> int:
         row = self.conn.execute(

@@ -1,0 +1,85 @@
+"""``Invoke`` (``POST /2015-03-31/functions/{FunctionName}/invocations``, lambda-api.md §4).
+
+RequestResponse blocks (on a worker thread, never the event loop) until the execution is
+terminal: 200 with the result bytes, or the error JSON with ``X-Amz-Function-Error: Unhandled``.
+Event answers 202 at once, DryRun 204 after resolving the function. Durable functions get
+``X-Amz-Durable-Execution-Arn``; every answer but DryRun carries ``X-Amz-Executed-Version``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from durable_lambda.api.app import ApiContext, RouteSpec
+from durable_lambda.wire.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestTooLargeException,
+    ServiceException,
+)
+
+__all__ = ["ROUTES"]
+
+_TYPES = frozenset({"RequestResponse", "Event", "DryRun"})
+_SYNC_LIMIT = 6 * 1024 * 1024
+_ASYNC_LIMIT = 1024 * 1024
+SYNC_TIMEOUT_SECONDS = 900.0
+
+
+async def invoke(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
+    invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+    if invocation_type not in _TYPES:
+        raise InvalidParameterValueException(f"Unsupported invocation type {invocation_type!r}")
+    raw = await request.body()
+    limit = _ASYNC_LIMIT if invocation_type == "Event" else _SYNC_LIMIT
+    if len(raw) > limit:
+        raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the Invoke operation")
+    try:
+        payload = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidRequestContentException(
+            "Could not parse request body into json: payload is not UTF-8"
+        ) from err
+    function_name = params["FunctionName"]
+    qualifier = request.query_params.get("Qualifier") or None
+    execution_name = request.headers.get("X-Amz-Durable-Execution-Name") or None
+    function = await run_in_threadpool(ctx.engine.get_function, function_name, qualifier)
+    if invocation_type == "DryRun":
+        return Response(status_code=204, headers={"X-Amz-Executed-Version": function.version})
+
+    def call() -> Any:
+        try:
+            return ctx.runtime.invoke(
+                function_name,
+                payload,
+                invocation_type=invocation_type,
+                execution_name=execution_name,
+                qualifier=qualifier,
+                timeout=SYNC_TIMEOUT_SECONDS,
+            )
+        except TimeoutError as err:
+            raise ServiceException(f"Invocation did not finish within {SYNC_TIMEOUT_SECONDS:.0f} s") from err
+
+    if ctx.invoke_limiter is None:
+        ctx.invoke_limiter = anyio.CapacityLimiter(ctx.max_blocking_invokes)
+    result = await anyio.to_thread.run_sync(call, limiter=ctx.invoke_limiter)
+    execution = await run_in_threadpool(ctx.engine.get_execution, result.arn)
+    headers = {"X-Amz-Executed-Version": str(execution.get("Version") or function.version)}
+    if function.durable:
+        headers["X-Amz-Durable-Execution-Arn"] = result.arn
+    if result.status_code == 202:
+        return Response(status_code=202, headers=headers)
+    if result.function_error:
+        headers["X-Amz-Function-Error"] = result.function_error
+    return Response(result.payload, status_code=200, headers=headers, media_type="application/json")
+
+
+ROUTES: list[RouteSpec] = [
+    ("POST", "/2015-03-31/functions/{FunctionName}/invocations", invoke),
+]
