@@ -285,7 +285,15 @@ class Engine:
             apply_updates(w, updates)
             completed = "pending_outcome" in w.changes
             new_token = None if completed else self.ids.token()
-            ops = tx.operations_changed_since(arn, ex.seen_seq)
+            # What the handler has not seen: service-side changes since its last look (read from
+            # the store, only when there are any) plus what this checkpoint just wrote (already
+            # in hand, so not re-read and re-decoded).
+            ops = (
+                tx.operations_changed_since(arn, ex.seen_seq, upto=ex.change_seq)
+                if ex.change_seq > ex.seen_seq
+                else []
+            )
+            ops += list(w.written_ops.values())
             response: dict[str, Any] = {"NewExecutionState": {"Operations": ops}}
             if new_token is not None:
                 response["CheckpointToken"] = new_token

@@ -260,11 +260,15 @@ class SqliteTransaction:
         cur = self.conn.execute(sql, (arn, -1 if limit is None else limit, offset))
         return [json.loads(body) for (body,) in cur]
 
-    def operations_changed_since(self, arn: str, change_seq: int) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
-            "SELECT body FROM operations WHERE arn = ? AND change_seq > ? ORDER BY seq",
-            (arn, change_seq),
-        )
+    def operations_changed_since(
+        self, arn: str, change_seq: int, upto: int | None = None
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT body FROM operations WHERE arn = ? AND change_seq > ?"
+        params: list[Any] = [arn, change_seq]
+        if upto is not None:
+            sql += " AND change_seq <= ?"
+            params.append(upto)
+        cur = self.conn.execute(sql + " ORDER BY seq", params)
         return [json.loads(body) for (body,) in cur]
 
     def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None:
