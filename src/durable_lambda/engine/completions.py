@@ -34,8 +34,7 @@ def finish_execution(
     error: dict[str, Any] | None = None,
 ) -> None:
     ex = w.ex
-    ops = w.tx.get_operations(ex.arn, [ex.execution_id])
-    op = ops.get(ex.execution_id)
+    op = w.get_op(ex.execution_id)
     if op is not None:
         w.put_op(dict(op, Status=status, EndTimestamp=w.now), new=False)
     details: dict[str, Any]
@@ -99,7 +98,7 @@ def apply_timer(w: ExecutionWriter, timer: TimerRow) -> None:
     if timer.kind == "invocation_retry":
         w.changes["needs_invoke"] = 1
         return
-    op = w.tx.get_operations(arn, [timer.op_id]).get(timer.op_id)
+    op = w.get_op(timer.op_id)
     if op is None:
         return
     if timer.kind == "wait" and op["Status"] == "STARTED":

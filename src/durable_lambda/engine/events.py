@@ -39,6 +39,7 @@ class ExecutionWriter:
         self.events: list[dict[str, Any]] = []
         self.changes: dict[str, Any] = {}
         self.written_ops: dict[str, dict[str, Any]] = {}
+        self._pending_ops: dict[str, tuple[dict[str, Any], int, int]] = {}
 
     def event(
         self,
@@ -62,11 +63,27 @@ class ExecutionWriter:
         return event
 
     def put_op(self, op: dict[str, Any], *, new: bool) -> None:
+        """Records an operation write; rows are written once per operation at ``flush``.
+
+        A step's START and SUCCEED in one checkpoint thus cost one row write, not two. Readers
+        inside the same transaction use ``written_ops``, never the table, for these operations.
+        """
         self.change_seq += 1
         if new:
             self.op_seq += 1
-        self.tx.put_operation(self.ex.arn, op, seq=self.op_seq, change_seq=self.change_seq)
+            seq = self.op_seq
+        else:
+            pending = self._pending_ops.get(op["Id"])
+            seq = pending[1] if pending is not None else 0  # existing rows keep their seq
+        self._pending_ops[op["Id"]] = (op, seq, self.change_seq)
         self.written_ops[op["Id"]] = op
+
+    def get_op(self, op_id: str) -> dict[str, Any] | None:
+        """An operation as this transaction sees it, including writes not flushed yet."""
+        written = self.written_ops.get(op_id)
+        if written is not None:
+            return written
+        return self.tx.get_operations(self.ex.arn, [op_id]).get(op_id)
 
     def service_change(self) -> None:
         """Marks a completion the handler has not seen (timer, callback, child result)."""
@@ -76,6 +93,9 @@ class ExecutionWriter:
             self.changes["needs_invoke"] = 1
 
     def flush(self) -> None:
+        if self._pending_ops:
+            self.tx.put_operations(self.ex.arn, list(self._pending_ops.values()))
+            self._pending_ops.clear()
         if self.events:
             self.tx.append_events(self.ex.arn, self.events)
         self.tx.update_execution(

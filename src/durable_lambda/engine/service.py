@@ -288,12 +288,17 @@ class Engine:
             # What the handler has not seen: service-side changes since its last look (read from
             # the store, only when there are any) plus what this checkpoint just wrote (already
             # in hand, so not re-read and re-decoded).
-            ops = (
-                tx.operations_changed_since(arn, ex.seen_seq, upto=ex.change_seq)
-                if ex.change_seq > ex.seen_seq
-                else []
-            )
-            ops += list(w.written_ops.values())
+            written = w.written_ops
+            ops = [
+                op
+                for op in (
+                    tx.operations_changed_since(arn, ex.seen_seq, upto=ex.change_seq)
+                    if ex.change_seq > ex.seen_seq
+                    else []
+                )
+                if op["Id"] not in written
+            ]
+            ops += list(written.values())
             response: dict[str, Any] = {"NewExecutionState": {"Operations": ops}}
             if new_token is not None:
                 response["CheckpointToken"] = new_token

@@ -271,6 +271,18 @@ class SqliteTransaction:
         cur = self.conn.execute(sql + " ORDER BY seq", params)
         return [json.loads(body) for (body,) in cur]
 
+    def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]]) -> None:
+        """Upserts ``(operation, seq, change_seq)`` rows; an existing row keeps its ``seq``."""
+        self.conn.executemany(
+            "INSERT INTO operations (arn, op_id, seq, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (arn, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
+            "status = excluded.status, body = excluded.body",
+            [
+                (arn, op["Id"], seq, change_seq, op["Status"], json.dumps(op, separators=(",", ":")))
+                for op, seq, change_seq in rows
+            ],
+        )
+
     def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None:
         self.conn.execute(
             "INSERT INTO operations (arn, op_id, seq, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
