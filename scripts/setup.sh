@@ -14,5 +14,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "${1:-}" = "--force
   # The conformance suite declares Python >= 3.14, but its data and matcher run on 3.11.
   .venv/bin/python -m pip install --quiet --ignore-requires-python \
     'aws-durable-execution-conformance-tests==1.0.0'
+  # The official AWS SDK and its testing library, kept OUT of the venv: tests copy the SDK into
+  # function zips (a function brings its own packages, as on Lambda) and the benchmarks run the
+  # official runner with PYTHONPATH pointing here.
+  rm -rf .cache/official
+  .venv/bin/python -m pip install --quiet --no-deps --target .cache/official \
+    'aws-durable-execution-sdk-python==3.0.0' 'aws-durable-execution-sdk-python-testing==1.4.0'
   touch "$stamp"
 fi
