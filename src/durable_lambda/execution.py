@@ -184,8 +184,11 @@ def _parse_event(
             parsed = DurableExecutionInvocationInput.from_json_dict(event)
         except (KeyError, TypeError, AttributeError, ValueError) as err:
             raise ExecutionError(_BAD_PAYLOAD) from err
-    client = LambdaClient(boto3_client) if boto3_client is not None else None
-    return parsed, client or LambdaClient.initialize_client()
+    if boto3_client is not None:
+        return parsed, LambdaClient(boto3_client)
+    from durable_lambda._sdk.hosting import default_service_client
+
+    return parsed, default_service_client() or LambdaClient.initialize_client()
 
 
 def _input_payload(state: ExecutionState) -> Any:

@@ -77,6 +77,7 @@ class Server:
             time.sleep(0.02)
         port = self.server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
+        self.runtime.endpoint_url = self.url
 
     def stop(self) -> None:
         self.server.should_exit = True

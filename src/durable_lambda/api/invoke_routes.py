@@ -8,6 +8,7 @@ Event answers 202 at once, DryRun 204 after resolving the function. Durable func
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import anyio
@@ -30,12 +31,16 @@ _TYPES = frozenset({"RequestResponse", "Event", "DryRun"})
 _SYNC_LIMIT = 6 * 1024 * 1024
 _ASYNC_LIMIT = 1024 * 1024
 SYNC_TIMEOUT_SECONDS = 900.0
+LOG_TAIL_BYTES = 4096
 
 
 async def invoke(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
     invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
     if invocation_type not in _TYPES:
         raise InvalidParameterValueException(f"Unsupported invocation type {invocation_type!r}")
+    log_type = request.headers.get("X-Amz-Log-Type")
+    if log_type not in (None, "", "None", "Tail"):
+        raise InvalidParameterValueException(f"Unsupported log type {log_type!r}: expected None or Tail")
     raw = await request.body()
     limit = _ASYNC_LIMIT if invocation_type == "Event" else _SYNC_LIMIT
     if len(raw) > limit:
@@ -77,6 +82,9 @@ async def invoke(ctx: ApiContext, request: Request, params: dict[str, str]) -> R
         return Response(status_code=202, headers=headers)
     if result.function_error:
         headers["X-Amz-Function-Error"] = result.function_error
+    if request.headers.get("X-Amz-Log-Type") == "Tail":
+        tail = (result.log_tail or "").encode("utf-8")[-LOG_TAIL_BYTES:]
+        headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode("ascii")
     return Response(result.payload, status_code=200, headers=headers, media_type="application/json")
 
 

@@ -37,6 +37,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = Path(args.serve_db or args.db)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = Runtime.open(db, invoker="process")
+    local_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
+    runtime.endpoint_url = f"http://{local_host}:{args.port}"
     runtime.start()
     try:
         app = create_app(runtime, state_dir=db.parent)

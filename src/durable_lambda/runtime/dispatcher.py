@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 import time
 import uuid
 from collections.abc import Callable
@@ -63,6 +64,8 @@ class Dispatcher:
         self.changed = threading.Condition()  # notified after every recorded completion
         self.errors: list[BaseException] = []
         self._tickets: dict[str, Any] = {}  # lease token -> ticket of each running invocation
+        # The log output of each execution's latest invocation (LogType=Tail), newest 1,000 kept.
+        self.log_tails: OrderedDict[str, str] = OrderedDict()
         self._renewer: threading.Thread | None = None
         self._stop_event = threading.Event()
 
@@ -172,6 +175,12 @@ class Dispatcher:
                 error={"ErrorType": "Runtime.InvalidEntrypoint", "ErrorMessage": str(err)}
             )
         ended_ms = self.engine.clock.now_ms()
+        if result.log_tail is not None:
+            with self._wake:
+                self.log_tails[ticket.arn] = result.log_tail
+                self.log_tails.move_to_end(ticket.arn)
+                while len(self.log_tails) > 1000:
+                    self.log_tails.popitem(last=False)
         try:
             output = result.output if result.error is None else None
             if ticket.durable and output is not None and not isinstance(output, dict):

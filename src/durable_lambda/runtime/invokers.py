@@ -11,9 +11,6 @@ exceptions crossing into the dispatcher (style.md §5).
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +41,19 @@ class FunctionConfig:
     durable: bool = True
     function_arn: str = ""
     version: str = "$LATEST"
+    memory_size: int = 128
+    # Set for functions deployed as code (API, SAM): the code root (first on sys.path, the
+    # working directory) and Lambda's ``module.function`` handler, imported by module name.
+    code_dir: str | None = None
+    lambda_handler: str | None = None
+
+    @property
+    def import_spec(self) -> str:
+        """What ``load_handler`` takes: ``pkg.module:function`` under a code dir, else ``handler``."""
+        if self.code_dir and self.lambda_handler:
+            module, _, function = self.lambda_handler.rpartition(".")
+            return f"{module.replace('/', '.')}:{function}"
+        return self.handler
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class InvocationResult:
 
     output: Any = None
     error: dict[str, Any] | None = None
+    log_tail: str | None = None  # the invocation's log output (last 4 KB), for LogType=Tail
 
 
 class Invoker(Protocol):
@@ -75,8 +86,9 @@ def error_from_exception(err: BaseException, error_type: str | None = None) -> d
 
 
 def build_event(request: InvocationRequest, client: Any) -> Any:
-    """The handler's event: for a durable function, the invocation input with our client."""
-    if not request.function.durable:
+    """The handler's event: for a durable function run in process, the invocation input with
+    our client; otherwise (plain functions, worker processes) the event exactly as Lambda sends it."""
+    if not request.function.durable or client is None:
         return request.event
     from durable_lambda.execution import (
         DurableExecutionInvocationInput,
@@ -92,12 +104,13 @@ def build_event(request: InvocationRequest, client: Any) -> Any:
 def run_handler(request: InvocationRequest, client: Any) -> InvocationResult:
     """Loads and calls the handler; any escaping error becomes ``InvocationResult.error``."""
     try:
-        handler = load_handler(request.function.handler)
+        handler = load_handler(request.function.import_spec)
         context = LambdaContext(
             aws_request_id=request.request_id,
             function_name=request.function.name,
             function_version=request.function.version,
             invoked_function_arn=request.function.function_arn,
+            memory_limit_in_mb=request.function.memory_size,
             deadline_ms=request.deadline_ms,
         )
         output = handler(build_event(request, client), context)
@@ -114,120 +127,20 @@ class InProcessInvoker:
         return run_handler(request, EngineServiceClient.for_engine(engine))
 
 
-# ----------------------------------------------------------------------------------------------
-# worker processes
-
-
-def _worker_main(conn: Any, request: InvocationRequest, log_dir: str | None) -> None:
-    """Entry point of a worker process: run one invocation, RPC to the engine over ``conn``."""
-    os.environ.update(request.function.environment)
-    os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", request.function.name)
-    os.environ.setdefault("AWS_LAMBDA_FUNCTION_VERSION", request.function.version)
-    os.environ.setdefault("AWS_LAMBDA_FUNCTION_TIMEOUT", str(request.function.timeout_seconds))
-    if log_dir:
-        from durable_lambda.runtime.logs import install_log_sink
-
-        install_log_sink(log_dir)
-    lock = threading.Lock()
-
-    def call(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        with lock:  # map/parallel branches may checkpoint from several threads
-            conn.send(("call", method, args, kwargs))
-            kind, payload = conn.recv()
-        if kind == "ok":
-            result: dict[str, Any] = payload
-            return result
-        raise _RemoteApiError(payload)
-
-    result = run_handler(request, EngineServiceClient(call))
-    try:
-        with lock:
-            conn.send(("done", result))
-    except (BrokenPipeError, TypeError):
-        conn.send(("done", InvocationResult(error={"ErrorType": "Runtime.MarshalError",
-                                                  "ErrorMessage": "unable to return result"})))
-    conn.close()
-
-
-class _RemoteApiError(Exception):
-    """An engine error raised in the parent, re-raised in the worker with its status."""
-
-    def __init__(self, info: dict[str, Any]) -> None:
-        super().__init__(info.get("message", ""))
-        self.status = info.get("status", 500)
-        self.error_type = info.get("type", "ServiceException")
-        self.message = info.get("message", "")
-
-
 class ProcessInvoker:
-    """One worker process per invocation, forked from a fork server that pre-imported the SDK."""
+    """Runs handlers in warm worker processes (see ``runtime/workers.py``)."""
 
-    def __init__(self, log_dir: str | None = None) -> None:
-        self.log_dir = log_dir
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(
-            ["durable_lambda", "durable_lambda.execution", "durable_lambda.context", "json"]
-        )
+    def __init__(self, log_dir: str | None = None, *, endpoint_url: str | None = None,
+                 region: str = "us-east-1") -> None:
+        from durable_lambda.runtime.workers import HostConfig, WorkerPool
+
+        self.pool = WorkerPool(HostConfig(endpoint_url=endpoint_url, region=region, log_dir=log_dir))
 
     def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(
-            target=_worker_main, args=(child, request, self.log_dir), daemon=True
-        )
-        proc.start()
-        child.close()
-        timeout = max(1.0, float(request.function.timeout_seconds))
-        timer = threading.Timer(timeout, _kill, args=(proc,))
-        timer.daemon = True
-        timer.start()
-        try:
-            return self._serve(parent, engine, proc)
-        finally:
-            timer.cancel()
-            parent.close()
-            proc.join(timeout=5)
-            if proc.is_alive():
-                _kill(proc)
-                proc.join(timeout=5)
+        return self.pool.invoke(request, engine)
 
-    def _serve(self, conn: Any, engine: Any, proc: Any) -> InvocationResult:
-        while True:
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                proc.join(timeout=5)
-                code = proc.exitcode
-                return InvocationResult(
-                    error={
-                        "ErrorType": "Runtime.ExitError",
-                        "ErrorMessage": f"Runtime exited with error: exit status {code}"
-                        if code is not None and code >= 0
-                        else f"Runtime exited with error: signal {-(code or 0)}",
-                    }
-                )
-            kind = message[0]
-            if kind == "done":
-                result: InvocationResult = message[1]
-                return result
-            _, method, args, kwargs = message
-            try:
-                conn.send(("ok", getattr(engine, method)(*args, **kwargs)))
-            except Exception as err:
-                conn.send(
-                    (
-                        "err",
-                        {
-                            "status": int(getattr(err, "status", 500)),
-                            "type": getattr(err, "error_type", None) or type(err).__name__,
-                            "message": getattr(err, "message", None) or str(err),
-                        },
-                    )
-                )
-
-
-def _kill(proc: Any) -> None:
-    if proc.is_alive():
-        proc.kill()
+    def close(self) -> None:
+        self.pool.close()
 
 
 InvokerFactory = Callable[[FunctionConfig], Invoker]

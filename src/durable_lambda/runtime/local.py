@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class InvokeResult:
     payload: bytes
     function_error: str | None = None
     created: bool = True
+    log_tail: str | None = None  # the last invocation's log output (LogType=Tail)
 
 
 class Runtime:
@@ -54,6 +55,8 @@ class Runtime:
         self._thread_invoker = InProcessInvoker()
         self._process_invoker: ProcessInvoker | None = None
         self.default_invoker = invoker
+        # Where worker processes reach the Lambda API (AWS_ENDPOINT_URL_LAMBDA); set by `serve`.
+        self.endpoint_url: str | None = None
         self._invoker_by_function: dict[str, str] = {}
         self.dispatcher = Dispatcher(
             engine,
@@ -134,6 +137,8 @@ class Runtime:
 
     def resolve_function(self, name: str, version: str = "$LATEST") -> FunctionConfig:
         record = self.engine.get_function(name, version)
+        api = record.api_config or {}
+        code_dir, lambda_handler = _code_location(record.handler, api.get("Handler"))
         return FunctionConfig(
             name=record.name,
             handler=record.handler,
@@ -142,6 +147,9 @@ class Runtime:
             durable=record.durable,
             function_arn=f"{record.function_arn}:{record.version}",
             version=record.version,
+            memory_size=int(api.get("MemorySize") or 128),
+            code_dir=code_dir,
+            lambda_handler=lambda_handler,
         )
 
     def _invoker_for(self, function: FunctionConfig) -> Invoker:
@@ -149,7 +157,9 @@ class Runtime:
         if kind == "process":
             if self._process_invoker is None:
                 self._process_invoker = ProcessInvoker(
-                    str(self.log_dir) if self.log_dir is not None else None
+                    str(self.log_dir) if self.log_dir is not None else None,
+                    endpoint_url=self.endpoint_url,
+                    region=getattr(self.engine, "region", "us-east-1"),
                 )
             return self._process_invoker
         return self._thread_invoker
@@ -166,6 +176,8 @@ class Runtime:
 
     def stop(self) -> None:
         self.dispatcher.stop()
+        if self._process_invoker is not None:
+            self._process_invoker.close()
         close = getattr(self.engine, "close", None)
         if close is not None:
             close()
@@ -216,7 +228,9 @@ class Runtime:
         if invocation_type == "Event":
             return InvokeResult(arn=arn, status_code=202, payload=b"", created=created)
         execution = self.wait_for_terminal(arn, timeout=timeout)
-        return _invoke_result_from_execution(arn, execution, created)
+        result = _invoke_result_from_execution(arn, execution, created)
+        tail = self.dispatcher.log_tails.get(arn)
+        return result if tail is None else replace(result, log_tail=tail)
 
     def wait_for_terminal(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -229,6 +243,20 @@ class Runtime:
                 raise TimeoutError(f"execution {arn} not terminal after {timeout} s")
             with changed:
                 changed.wait(0.1)
+
+
+def _code_location(spec: str, lambda_handler: Any) -> tuple[str | None, str | None]:
+    """For code deployed with a Lambda ``Handler`` (``pkg.module.function``), the code root that
+    holds ``pkg/module.py`` and the handler; ``(None, None)`` for plain ``FILE.py:fn`` specs."""
+    if not isinstance(lambda_handler, str) or "." not in lambda_handler:
+        return None, None
+    path, _, _ = spec.rpartition(":")
+    module = lambda_handler.rpartition(".")[0]
+    relative = module.replace(".", "/") + ".py"
+    if not path.endswith(relative):
+        return None, None
+    root = path[: -len(relative)].rstrip("/") or "/"
+    return root, lambda_handler
 
 
 def _invoke_result_from_execution(

@@ -1,0 +1,414 @@
+"""Warm worker processes: one pool per function version, a pipe per worker, kill on timeout.
+
+A worker is forked from a fork server (which pre-imported the SDK, never user code), sets up a
+Lambda-like process once (environment with Lambda's reserved variables, the code directory first
+on ``sys.path`` and as the working directory, stdout/stderr into a per-worker log file) and then
+serves invocations one at a time until it is retired. Between invocations it sits in its pool,
+warm: module globals survive, as in a warm Lambda sandbox.
+
+The worker never opens the database. Our SDK reaches the engine over the worker's pipe (installed
+as the SDK's default service client); handlers written with the official SDK get the plain
+invocation event and talk HTTP through boto3 to ``AWS_ENDPOINT_URL_LAMBDA``, as on Lambda.
+
+The parent side serves the worker's engine calls on the dispatcher thread that runs the
+invocation. A timer kills a worker that outlives the function's Timeout (``Sandbox.Timedout``);
+a worker that dies for any other reason ends the invocation with ``Runtime.ExitError``. Either
+way the worker is discarded and the next invocation gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from durable_lambda.runtime.invokers import (
+    FunctionConfig,
+    InvocationRequest,
+    InvocationResult,
+    run_handler,
+)
+
+__all__ = ["HostConfig", "WorkerPool"]
+
+LOG_TAIL_BYTES = 4096
+_LOG_ROTATE_BYTES = 8 * 1024 * 1024
+# The only engine methods a worker may call through its pipe: the SDK's two backend calls.
+_ALLOWED_CALLS = frozenset({"checkpoint", "get_execution_state"})
+_DUMMY_KEY_ID = "DURABLELAMBDALOCAL00"
+_DUMMY_SECRET = "durable-lambda-local-dummy-secret-key-00"
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """What every worker of this server gets: where the API is, the region, where logs go."""
+
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    log_dir: str | None = None
+    idle_ttl_seconds: float = 300.0
+    max_idle_per_function: int = 8
+
+
+def worker_environment(function: FunctionConfig, host: HostConfig) -> dict[str, str]:
+    """A fresh environment: a minimal base, the function's variables, then Lambda's reserved ones.
+
+    Nothing of the server's own environment leaks in (its keys and settings stay private).
+    """
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME") if k in os.environ}
+    env.update(function.environment)
+    version = function.version
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout_seconds),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"{time.strftime('%Y/%m/%d')}/[{version}]{os.getpid()}",
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:0",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
+            "AWS_REGION": host.region,
+            "AWS_DEFAULT_REGION": host.region,
+            "AWS_ACCESS_KEY_ID": _DUMMY_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": _DUMMY_SECRET,
+            "AWS_SESSION_TOKEN": "durable-lambda-local",
+            # No credentials or profiles of the machine's user reach function code.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "LAMBDA_TASK_ROOT": function.code_dir or "",
+            "LAMBDA_RUNTIME_DIR": str(Path(sys.prefix)),
+            "_HANDLER": function.lambda_handler or function.handler,
+            "TZ": ":UTC",
+        }
+    )
+    if host.endpoint_url:
+        env["AWS_ENDPOINT_URL_LAMBDA"] = host.endpoint_url
+    return env
+
+
+# ----------------------------------------------------------------------------------------------
+# inside the worker process
+
+
+def _worker_main(conn: Any, function: FunctionConfig, host: HostConfig) -> None:
+    os.environ.clear()
+    os.environ.update(worker_environment(function, host))
+    if function.code_dir:
+        sys.path.insert(0, function.code_dir)
+        try:
+            os.chdir(function.code_dir)
+        except OSError:
+            pass
+    log_file = _redirect_output(function, host)
+    _install_logging(host)
+
+    from durable_lambda._sdk.hosting import set_default_service_client
+    from durable_lambda.runtime.client import EngineServiceClient
+
+    lock = threading.Lock()
+
+    def call(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        with lock:  # map/parallel branches may checkpoint from several threads
+            conn.send(("call", method, args, kwargs))
+            kind, payload = conn.recv()
+        if kind == "ok":
+            answer: dict[str, Any] = payload
+            return answer
+        raise RemoteApiError(payload)
+
+    set_default_service_client(EngineServiceClient(call))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] != "invoke":
+            return
+        request: InvocationRequest = message[1]
+        result = _run_one(request, log_file)
+        try:
+            with lock:
+                conn.send(("done", result))
+        except (BrokenPipeError, OSError):
+            return
+        except Exception:  # the output could not be pickled: a marshalling error, as on Lambda
+            with lock:
+                conn.send(("done", InvocationResult(error={
+                    "ErrorType": "Runtime.MarshalError",
+                    "ErrorMessage": "Unable to marshal response",
+                })))
+
+
+def _run_one(request: InvocationRequest, log_file: str) -> InvocationResult:
+    started = time.monotonic()
+    offset = _log_offset(log_file)
+    version = request.function.version
+    _log_line(f"START RequestId: {request.request_id} Version: {version}\n")
+    result = run_handler(request, None)
+    duration = (time.monotonic() - started) * 1000
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _log_line(f"END RequestId: {request.request_id}\n")
+    _log_line(
+        f"REPORT RequestId: {request.request_id}\tDuration: {duration:.2f} ms\t"
+        f"Memory Size: {request.function.memory_size} MB\n"
+    )
+    return InvocationResult(output=result.output, error=result.error, log_tail=_tail(log_file, offset))
+
+
+def _redirect_output(function: FunctionConfig, host: HostConfig) -> str:
+    """Points fds 1 and 2 at ``<log_dir>/workers/<function>-<pid>.log`` (our CloudWatch stream)."""
+    base = Path(host.log_dir) if host.log_dir else Path(os.environ.get("TMPDIR", "/tmp"))
+    directory = base / "workers"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{function.name}-{os.getpid()}.log"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    return str(path)
+
+
+def _install_logging(host: HostConfig) -> None:
+    import logging
+
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+    )
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    if host.log_dir:
+        from durable_lambda.runtime.logs import install_log_sink
+
+        install_log_sink(host.log_dir)
+
+
+def _log_line(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _log_offset(path: str) -> int:
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 0
+    if size > _LOG_ROTATE_BYTES:
+        os.truncate(path, 0)  # O_APPEND writers continue at the new end
+        return 0
+    return size
+
+
+def _tail(path: str, offset: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
+            start = max(offset, end - LOG_TAIL_BYTES)
+            f.seek(start)
+            data = f.read(end - start)
+    except OSError:
+        return ""
+    return data.decode("utf-8", errors="replace")
+
+
+class RemoteApiError(Exception):
+    """An engine error raised in the parent, re-raised in the worker with its status."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        super().__init__(info.get("message", ""))
+        self.status = info.get("status", 500)
+        self.error_type = info.get("type", "ServiceException")
+        self.message = info.get("message", "")
+
+
+# ----------------------------------------------------------------------------------------------
+# parent side
+
+
+class _Worker:
+    def __init__(self, ctx: Any, function: FunctionConfig, host: HostConfig) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, function, host), daemon=True)
+        self.process.start()
+        child.close()
+        self.last_used = time.monotonic()
+        self.timed_out = False
+
+    def run(self, request: InvocationRequest, engine: Any) -> tuple[InvocationResult, bool]:
+        """Runs one invocation; returns the result and whether the worker can be reused."""
+        timeout = max(1.0, float(request.function.timeout_seconds))
+        timer = threading.Timer(timeout, self._timeout)
+        timer.daemon = True
+        timer.start()
+        try:
+            self.conn.send(("invoke", request))
+            return self._serve(engine, request)
+        except (BrokenPipeError, OSError):
+            return self._exit_result(request), False
+        finally:
+            timer.cancel()
+            self.last_used = time.monotonic()
+
+    def _timeout(self) -> None:
+        self.timed_out = True
+        self.kill()
+
+    def _serve(self, engine: Any, request: InvocationRequest) -> tuple[InvocationResult, bool]:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                return self._exit_result(request), False
+            if message[0] == "done":
+                return message[1], True
+            _, method, args, kwargs = message
+            if method in _ALLOWED_CALLS:
+                try:
+                    reply: tuple[str, Any] = ("ok", getattr(engine, method)(*args, **kwargs))
+                except Exception as err:
+                    reply = (
+                        "err",
+                        {
+                            "status": int(getattr(err, "status", 500)),
+                            "type": getattr(err, "error_type", None) or type(err).__name__,
+                            "message": getattr(err, "message", None) or str(err),
+                        },
+                    )
+            else:
+                reply = ("err", {"status": 403, "type": "AccessDeniedException",
+                                 "message": f"a worker may not call {method!r}"})
+            try:
+                self.conn.send(reply)
+            except (BrokenPipeError, OSError):
+                return self._exit_result(request), False
+
+    def _exit_result(self, request: InvocationRequest) -> InvocationResult:
+        self.process.join(timeout=5)
+        if self.timed_out:
+            seconds = float(request.function.timeout_seconds)
+            return InvocationResult(
+                error={
+                    "ErrorType": "Sandbox.Timedout",
+                    "ErrorMessage": f"Task timed out after {seconds:.2f} seconds",
+                }
+            )
+        code = self.process.exitcode
+        detail = f"exit status {code}" if code is not None and code >= 0 else f"signal {-(code or 0)}"
+        return InvocationResult(
+            error={"ErrorType": "Runtime.ExitError", "ErrorMessage": f"Runtime exited with error: {detail}"}
+        )
+
+    def alive(self) -> bool:
+        return bool(self.process.is_alive())
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        finally:
+            self.kill()
+            self.process.join(timeout=5)
+
+
+class WorkerPool:
+    """Warm workers per function version (keyed by everything that shapes the process)."""
+
+    def __init__(self, host: HostConfig) -> None:
+        self.host = host
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(
+            ["durable_lambda", "durable_lambda.execution", "durable_lambda.context",
+             "durable_lambda.runtime.workers", "json"]
+        )
+        self._idle: dict[tuple[Any, ...], list[_Worker]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self.started = 0  # workers started (cold starts), for tests and benchmarks
+
+    def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
+        function = request.function
+        key = (
+            function.name, function.version, function.handler, function.code_dir,
+            function.lambda_handler, function.timeout_seconds, function.memory_size,
+            tuple(sorted(function.environment.items())),
+        )
+        worker = self._acquire(key, function)
+        result, reusable = worker.run(request, engine)
+        if reusable and worker.alive():
+            self._release(key, worker)
+        else:
+            worker.close()
+        return result
+
+    def _acquire(self, key: tuple[Any, ...], function: FunctionConfig) -> _Worker:
+        with self._lock:
+            idle = self._idle.get(key)
+            while idle:
+                worker = idle.pop()
+                if worker.alive():
+                    return worker
+                worker.close()
+            self.started += 1
+        return _Worker(self._ctx, function, self.host)
+
+    def _release(self, key: tuple[Any, ...], worker: _Worker) -> None:
+        retired: list[_Worker] = []
+        with self._lock:
+            if self._closed:
+                retired.append(worker)
+            else:
+                idle = self._idle.setdefault(key, [])
+                idle.append(worker)
+                while len(idle) > self.host.max_idle_per_function:
+                    retired.append(idle.pop(0))
+                retired.extend(self._expired_locked())
+        for w in retired:
+            w.close()
+
+    def _expired_locked(self) -> list[_Worker]:
+        cutoff = time.monotonic() - self.host.idle_ttl_seconds
+        out: list[_Worker] = []
+        for key in list(self._idle):
+            keep = [w for w in self._idle[key] if w.last_used >= cutoff]
+            out.extend(w for w in self._idle[key] if w.last_used < cutoff)
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+        return out
+
+    def retire_function(self, name: str) -> None:
+        """Drops idle workers of ``name`` (its code or configuration changed, or it was deleted)."""
+        with self._lock:
+            retired = [w for key in list(self._idle) if key[0] == name for w in self._idle.pop(key)]
+        for w in retired:
+            w.close()
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._idle.values())
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = [w for idle in self._idle.values() for w in idle]
+            self._idle.clear()
+        for w in workers:
+            w.close()
