@@ -406,12 +406,14 @@ class ConformanceRun:
         covered: Mapping[str, str],
         work_dir: Path,
         max_workers: int = 1,
+        lambda_client: Any = None,
     ) -> None:
         self.runtime = runtime
         self.requirements = dict(requirements)
         self.covered = dict(covered)
         self.work_dir = work_dir
-        self.lambda_client = LocalLambdaClient(runtime)
+        # In process by default; the server variant passes a real boto3 client (server_harness).
+        self.lambda_client = lambda_client or LocalLambdaClient(runtime)
         self.aws_clients = {"lambda": self.lambda_client, "logs": LocalLogReader(runtime)}
         self.invoker = sam.Invoker(
             stack_name=STACK_NAME, region=REGION, lambda_client=self.lambda_client

@@ -53,6 +53,7 @@ class HostConfig:
     log_dir: str | None = None
     idle_ttl_seconds: float = 300.0
     max_idle_per_function: int = 8
+    max_idle_total: int = 32  # across functions; the least recently used idle worker goes first
 
 
 def worker_environment(function: FunctionConfig, host: HostConfig) -> dict[str, str]:
@@ -379,6 +380,7 @@ class WorkerPool:
                 while len(idle) > self.host.max_idle_per_function:
                     retired.append(idle.pop(0))
                 retired.extend(self._expired_locked())
+                retired.extend(self._over_total_locked())
         for w in retired:
             w.close()
 
@@ -392,6 +394,22 @@ class WorkerPool:
                 self._idle[key] = keep
             else:
                 del self._idle[key]
+        return out
+
+    def _over_total_locked(self) -> list[_Worker]:
+        excess = sum(len(v) for v in self._idle.values()) - self.host.max_idle_total
+        if excess <= 0:
+            return []
+        by_age = sorted(
+            ((w.last_used, key, w) for key, idle in self._idle.items() for w in idle),
+            key=lambda item: item[0],
+        )
+        out = []
+        for _, key, worker in by_age[:excess]:
+            self._idle[key].remove(worker)
+            if not self._idle[key]:
+                del self._idle[key]
+            out.append(worker)
         return out
 
     def retire_function(self, name: str) -> None:
