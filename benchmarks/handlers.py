@@ -1,10 +1,16 @@
-"""Handlers used by the benchmarks (plain durable handlers, same as users write)."""
+"""Handlers used by the benchmarks (plain durable handlers, same as users write).
+
+``official_handlers.py`` holds the same handlers written against AWS's SDK; keep the two in step.
+The server scenarios ship this file inside a function zip, so it imports nothing but the SDK.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from durable_lambda import DurableContext, durable_execution
+from durable_lambda.config import Duration
 
 
 @durable_execution
@@ -25,3 +31,34 @@ def map_items(event: dict[str, Any], context: DurableContext) -> int:
 def parallel_branches(event: dict[str, Any], context: DurableContext) -> int:
     branches = [lambda ctx, i=i: i for i in range(int(event["n"]))]
     return sum(context.parallel(branches).get_results())
+
+
+@durable_execution
+def steps_with_waits(event: dict[str, Any], context: DurableContext) -> int:
+    """``n`` trivial steps with a ``wait_seconds`` wait after every ``every`` steps: each wait
+    suspends the execution, and the next invocation replays the steps done so far."""
+    n, every, seconds = int(event["n"]), int(event["every"]), int(event["wait_seconds"])
+    total = 0
+    for i in range(n):
+        total += context.step(lambda _, i=i: i, name=f"s{i}")
+        if (i + 1) % every == 0 and i + 1 < n:
+            context.wait(Duration.from_seconds(seconds), name=f"w{i}")
+    return total
+
+
+def _publish_callback_id(callback_id: str, ctx: Any) -> None:
+    """The submitter: hands the callback id to "the outside world" (one line appended to the file
+    named by BENCH_CALLBACK_FILE; a single small O_APPEND write, safe across processes)."""
+    path = os.environ.get("BENCH_CALLBACK_FILE")
+    if path:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (callback_id + "\n").encode())
+        finally:
+            os.close(fd)
+
+
+@durable_execution
+def await_callback(event: dict[str, Any], context: DurableContext) -> Any:
+    """Suspends on one callback until the benchmark answers it."""
+    return context.wait_for_callback(_publish_callback_id, name="approval")

@@ -104,13 +104,17 @@ class DurableContext:
         self._replay_status = replay_status
         self._is_virtual = is_virtual
         self._counter = OrderedCounter()
-        info = LogInfo(state.durable_execution_arn, parent_id=parent_id)
+        # Built on first use (most map/parallel branches never log): only the base logger is
+        # taken now, so the result equals what building it here would give (decision 0006).
+        self._logger_obj: Logger | None = None
+        self._base_logger: Any = None
         if logger is None:
-            self._logger = Logger.from_log_info(
-                logging.getLogger(), info, is_replaying=self.is_replaying
-            )
-        else:
-            self._logger = logger.with_log_info(info).with_replay_predicate(self.is_replaying)
+            self._base_logger = logging.getLogger()
+        elif type(logger) is Logger:
+            self._base_logger = logger.base_logger
+        else:  # a Logger subclass may enrich differently: build it now, as it would have been
+            info = LogInfo(state.durable_execution_arn, parent_id=parent_id)
+            self._logger_obj = logger.with_log_info(info).with_replay_predicate(self.is_replaying)
 
     @classmethod
     def from_lambda_context(
@@ -122,6 +126,15 @@ class DurableContext:
     # ------------------------------------------------------------------ context facts
 
     @property
+    def _logger(self) -> Logger:
+        built = self._logger_obj
+        if built is None:
+            info = LogInfo(self.state.durable_execution_arn, parent_id=self._parent_id)
+            built = Logger.from_log_info(self._base_logger, info, is_replaying=self.is_replaying)
+            self._logger_obj = built
+        return built
+
+    @property
     def logger(self) -> Logger:
         return self._logger
 
@@ -129,7 +142,7 @@ class DurableContext:
         """Replaces the underlying logger (e.g. Powertools), keeping enrichment and muting."""
         replaced = self._logger.set_logger(new_logger)
         if isinstance(replaced, Logger):
-            self._logger = replaced
+            self._logger_obj = replaced
 
     def is_replaying(self) -> bool:
         return self._replay_status is ReplayStatus.REPLAY
@@ -147,16 +160,21 @@ class DurableContext:
     ) -> DurableContext:
         """A context whose operations are prefixed by ``operation_id``; a virtual one keeps this
         context's parent id so the virtual level is invisible in the tree (§4.6)."""
-        return DurableContext(
+        built = self._logger_obj
+        child = DurableContext(
             self.state,
             self.execution_context,
             self.lambda_context,
             parent_id=self._parent_id if is_virtual else operation_id,
-            logger=self._logger,
+            logger=built,
             step_id_prefix=operation_id,
             replay_status=self._replay_status,
             is_virtual=is_virtual,
         )
+        if built is None:
+            # This context's logger, once built, would be a plain Logger over this base.
+            child._base_logger = self._base_logger  # noqa: SLF001  (same class)
+        return child
 
     # ------------------------------------------------------------------ ids and replay status
 

@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 _COMPACT = (",", ":")
+# ``json.dumps(value, separators=_COMPACT)`` builds this very encoder on every call.
+_dumps_compact = json.JSONEncoder(separators=_COMPACT).encode
 
 
 @dataclass(frozen=True)
@@ -156,27 +158,83 @@ def _encode_scalar(value: Any) -> dict[str, Any] | None:
 
 
 def _encode(value: Any) -> dict[str, Any]:
+    exact = _EXACT_ENCODERS.get(type(value))
+    if exact is not None:  # the common types, without walking the isinstance chain
+        return exact(value)
     scalar = _encode_scalar(value)
     if scalar is not None:
         return scalar
     if isinstance(value, tuple):
-        return _envelope(TypeTag.TUPLE, [_encode(item) for item in value])
+        return _encode_tuple(value)
     if isinstance(value, list):
-        return _envelope(TypeTag.LIST, [_encode(item) for item in value])
+        return _encode_list(value)
     if isinstance(value, dict):
-        encoded: dict[Any, Any] = {}
-        for key, item in value.items():
-            if isinstance(key, tuple):
-                raise SerDesError("Unsupported dict key type: tuple")
-            # Other non-str keys are left for json.dumps to stringify, as AWS does (§22.16).
-            encoded[key] = _encode(item)
-        return _envelope(TypeTag.DICT, encoded)
+        return _encode_dict(value)
     # Late import: concurrency.models imports config, which SDK modules import first.
     from durable_lambda.concurrency.models import BatchResult  # noqa: PLC0415
 
+    if type(value) is BatchResult:
+        return _encode_batch_result(value)
     if isinstance(value, BatchResult):
         return _envelope(TypeTag.BATCH_RESULT, _encode(value.to_dict()))
     raise SerDesError(f"Unsupported type: {type(value)}")
+
+
+def _encode_batch_result(value: Any) -> dict[str, Any]:
+    """``_envelope(BATCH_RESULT, _encode(value.to_dict()))`` of a plain ``BatchResult``, without
+    building ``to_dict()`` first (a 1,000-item map result is encoded on every map)."""
+    from durable_lambda.concurrency.models import BatchItem  # noqa: PLC0415
+
+    items = []
+    for item in value.all:
+        if type(item) is not BatchItem:
+            items.append(_encode(item.to_dict()))
+            continue
+        error = item.error
+        fields = {
+            "index": _encode(item.index),
+            "status": _encode(item.status.value),
+            "result": _encode(item.result),
+            "error": _encode(error.to_dict() if error is not None else None),
+        }
+        items.append({"t": "m", "v": fields})
+    body = {
+        "all": {"t": "l", "v": items},
+        "completionReason": _encode(value.completion_reason.value),
+    }
+    return {"t": "br", "v": {"t": "m", "v": body}}
+
+
+def _encode_tuple(value: tuple[Any, ...]) -> dict[str, Any]:
+    return {"t": "t", "v": [_encode(item) for item in value]}
+
+
+def _encode_list(value: list[Any]) -> dict[str, Any]:
+    return {"t": "l", "v": [_encode(item) for item in value]}
+
+
+def _encode_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    encoded: dict[Any, Any] = {}
+    for key, item in value.items():
+        if isinstance(key, tuple):
+            raise SerDesError("Unsupported dict key type: tuple")
+        # Other non-str keys are left for json.dumps to stringify, as AWS does (§22.16).
+        encoded[key] = _encode(item)
+    return {"t": "m", "v": encoded}
+
+
+# Exactly these types take the same branch of ``_encode`` as the isinstance chain would give
+# them (subclasses, e.g. an IntEnum, still walk the chain); the output is identical.
+_EXACT_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    type(None): lambda _value: {"t": "n", "v": None},
+    str: lambda value: {"t": "s", "v": value},
+    bool: lambda value: {"t": "b", "v": value},
+    int: lambda value: {"t": "i", "v": value},
+    float: lambda value: {"t": "f", "v": value},
+    tuple: _encode_tuple,
+    list: _encode_list,
+    dict: _encode_dict,
+}
 
 
 def _decode(node: Any) -> Any:
@@ -186,13 +244,13 @@ def _decode(node: Any) -> Any:
     simple = _SIMPLE_DECODERS.get(tag)
     if simple is not None:
         return simple(value)
-    if tag == TypeTag.TUPLE:
+    if tag == "t":
         return tuple(_decode(item) for item in value)
-    if tag == TypeTag.LIST:
+    if tag == "l":
         return [_decode(item) for item in value]
-    if tag == TypeTag.DICT:
+    if tag == "m":
         return {key: _decode(item) for key, item in value.items()}
-    if tag == TypeTag.BATCH_RESULT:
+    if tag == "br":
         from durable_lambda.concurrency.models import BatchResult  # noqa: PLC0415
 
         return BatchResult.from_dict(_decode(value))
@@ -224,8 +282,8 @@ class ExtendedTypeSerDes(SerDes[Any]):
     def serialize(self, value: Any, serdes_context: SerDesContext) -> str:
         """Compact JSON for primitives, the recursive ``{"t","v"}`` envelope otherwise."""
         if self.is_primitive(value):
-            return json.dumps(value, separators=_COMPACT)
-        return json.dumps(_encode(value), separators=_COMPACT)
+            return _dumps_compact(value)
+        return _dumps_compact(_encode(value))
 
     def deserialize(self, data: str, serdes_context: SerDesContext) -> Any:
         """The value written by ``serialize`` (or by the AWS SDK)."""

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_lambda._sdk.blocking import about_to_block
 from durable_lambda._sdk.plugins import PluginRunner
 from durable_lambda.exceptions import (
     BackgroundThreadError,
@@ -79,7 +80,9 @@ class CompletionEvent:
             self._event.set()
 
     def wait(self) -> None:
-        self._event.wait()
+        if not self._event.is_set():
+            about_to_block()  # a batch branch runner hands its pending branches on meanwhile
+            self._event.wait()
         if self._error is not None:
             raise self._error
 
@@ -129,7 +132,7 @@ class ExecutionState:
         self._client = service_client
         self._config = batcher_config or CheckpointBatcherConfig()
         self._lock = threading.RLock()
-        self._queue: queue.Queue[QueuedOperation] = queue.Queue()
+        self._queue: queue.SimpleQueue[QueuedOperation] = queue.SimpleQueue()
         self._overflow: deque[QueuedOperation] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -2,8 +2,8 @@
 
 Routing is on the RAW request path: botocore percent-encodes ``:`` ``/`` ``$`` inside ARNs and
 callback ids into single path segments (lambda-api.md §0 item 2), so the raw path is split on
-``/`` first and each segment unquoted afterwards. One catch-all Starlette route hands every
-request to ``_dispatch``, which matches the route table, runs the handler and renders any
+``/`` first and each segment unquoted afterwards. Starlette's router default hands every
+request to ``dispatch``, which matches the route table, runs the handler and renders any
 ``LambdaApiError`` as a Lambda error response; anything unexpected is logged and becomes a 500
 ``ServiceException``.
 """
@@ -20,16 +20,13 @@ from urllib.parse import unquote
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from durable_lambda.api.wire import UnknownOperationException, error_response, new_request_id
-from durable_lambda.wire.errors import LambdaApiError, ServiceException
+from durable_lambda.wire.errors import LambdaApiError, ServiceException, TooManyRequestsException
 
 __all__ = ["ApiContext", "Handler", "create_app"]
 
 log = logging.getLogger("durable_lambda.api")
-
-_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
 @dataclass
@@ -103,11 +100,23 @@ def create_app(runtime: Any, *, state_dir: str | Path | None = None) -> Starlett
             handler, params = found
             response = await handler(ctx, request, params)
         except LambdaApiError as err:
-            return error_response(err, request_id)
+            response = error_response(err, request_id)
+            if isinstance(err, TooManyRequestsException):
+                response.headers["Retry-After"] = "1"  # botocore: retryAfterSeconds
+            return response
         except Exception:
             log.exception("unexpected error serving %s %s", request.method, request.url.path)
             return error_response(ServiceException("Internal service error"), request_id)
         response.headers["x-amzn-RequestId"] = request_id
         return response
 
-    return Starlette(routes=[Route("/{path:path}", dispatch, methods=_METHODS)])
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        response = await dispatch(Request(scope, receive))
+        await response(scope, receive, send)
+
+    # Every HTTP request reaches ``dispatch``: no Starlette route (its ``{path:path}`` pattern
+    # does not match a decoded newline, and a method outside the route's list would get
+    # Starlette's own plain-text 404/405 without ``x-amzn-ErrorType``).
+    app = Starlette()
+    app.router.default = asgi
+    return app

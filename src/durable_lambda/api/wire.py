@@ -8,6 +8,8 @@ seconds (lambda-api.md §0 item 3: botocore breaks on milliseconds). Every failu
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -28,11 +30,16 @@ __all__ = [
     "int_query",
     "json_response",
     "new_request_id",
+    "page",
     "read_json",
     "read_json_object",
     "time_query_ms",
     "to_wire",
 ]
+
+
+# A JSON escape of a UTF-16 surrogate; only a lone one (unpaired) is invalid.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class UnknownOperationException(LambdaApiError):  # noqa: N818  (AWS's code for unknown routes)
@@ -79,9 +86,19 @@ async def read_json(request: Request, *, allow_empty: bool = True) -> Any:
             return None
         raise InvalidRequestContentException("Could not parse request body into json: empty body")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InvalidRequestContentException(f"Could not parse request body into json: {err}") from err
+    if _SURROGATE_ESCAPE.search(raw):
+        # A lone surrogate ("\ud800") parses but is not Unicode: stored, it would make every
+        # later response that carries it fail to encode as UTF-8.
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidRequestContentException(
+                "Could not parse request body into json: a string holds a lone UTF-16 surrogate"
+            ) from None
+    return body
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
@@ -118,9 +135,13 @@ def time_query_ms(request: Request, key: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        return int(float(raw) * 1000)
+        seconds = float(raw)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):
+            raise InvalidParameterValueException(f"{key} must be a finite timestamp")
+        return int(seconds * 1000)
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
@@ -128,3 +149,19 @@ def time_query_ms(request: Request, key: str) -> int | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return int(parsed.timestamp() * 1000)
+
+
+def page(items: list[Any], request: Request, key: str, *, max_page: int = 50) -> dict[str, Any]:
+    """One page of a function-management list: ``Marker`` is an offset, ``MaxItems`` 1-10000
+    (as the model allows) but at most ``max_page`` items come back (lambda-api.md §5.1)."""
+    from durable_lambda.engine.boundary import parse_marker
+
+    start = parse_marker(request.query_params.get("Marker") or None)
+    max_items = int_query(request, "MaxItems")
+    if max_items is not None and not 1 <= max_items <= 10000:
+        raise InvalidParameterValueException("MaxItems must be between 1 and 10000")
+    size = min(max_items or max_page, max_page)
+    out: dict[str, Any] = {key: items[start:start + size]}
+    if start + size < len(items):
+        out["NextMarker"] = str(start + size)
+    return out

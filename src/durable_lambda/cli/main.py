@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from durable_lambda.cli import commands, serve
+from durable_lambda.cli import commands, deploy, serve
 
 __all__ = ["main"]
 
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     hb.set_defaults(func=commands.cmd_callback_heartbeat)
 
     serve.add_parser(sub)
+    deploy.add_parser(sub)
     return parser
 
 

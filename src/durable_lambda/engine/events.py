@@ -55,10 +55,17 @@ class ExecutionWriter:
         }
         if op is not None:
             event["Id"] = op["Id"]
-            for key in ("Name", "SubType", "ParentId"):
-                if op.get(key):
-                    event[key] = op[key]
-        event[f"{event_type}Details"] = details or {}
+            # Unrolled ("Name", "SubType", "ParentId"): two events per map item come through here.
+            name = op.get("Name")
+            if name:
+                event["Name"] = name
+            sub_type = op.get("SubType")
+            if sub_type:
+                event["SubType"] = sub_type
+            parent_id = op.get("ParentId")
+            if parent_id:
+                event["ParentId"] = parent_id
+        event[event_type + "Details"] = details or {}
         self.events.append(event)
         return event
 

@@ -117,6 +117,9 @@ def claim(
         lease_expires_ms=now + int(lease_seconds * 1000), attempt=ex.attempt + 1, needs_invoke=0,
         seen_seq=ex.change_seq, invocation_start_ms=now, request_id=request_id,
         last_request_token=None, last_client_token=None, last_response=None,
+        # An outcome checkpointed by an attempt that never completed cleanly (it crashed or
+        # returned an error) is not the execution's outcome: this attempt replays and decides.
+        pending_outcome=None,
     )
     w.flush()
     durable = ex.kind == "durable"

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_lambda.engine import functions, invocations
+from durable_lambda.engine.boundary import MAX_PAGE, clamp_ms, parse_marker, translated
 from durable_lambda.engine.checkpoint.pipeline import apply_updates
 from durable_lambda.engine.clock import Clock, SystemClock
 from durable_lambda.engine.completions import apply_timer, complete_operation, finish_execution
 from durable_lambda.engine.events import ExecutionWriter, payload_details
 from durable_lambda.engine.ids import IdSource
 from durable_lambda.engine.records import FunctionRecord, InvocationTicket, StartExecution, StartResult
-from durable_lambda.store.base import ExecutionRow, Store, TransientStoreError
+from durable_lambda.store.base import ExecutionRow, Store
 from durable_lambda.wire.errors import (
     INVALID_CHECKPOINT_TOKEN,
     CallbackTimeoutException,
@@ -29,10 +30,8 @@ from durable_lambda.wire.errors import (
     InvalidRequestContentException,
     RequestTooLargeException,
     ResourceNotFoundException,
-    ServiceException,
-    TooManyRequestsException,
 )
-from durable_lambda.wire.parse import MAX_PAYLOAD_BYTES, parse_checkpoint_body, parse_error_object
+from durable_lambda.wire.parse import MAX_PAYLOAD_BYTES, parse_checkpoint_body, parse_error_object, scrub
 
 __all__ = ["Engine"]
 
@@ -75,7 +74,11 @@ class Engine:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
     def _tx(self) -> Any:
-        return _translated(self.store.transaction())
+        return translated(self.store.transaction())
+
+    def _read(self) -> Any:
+        """A read-only transaction: in WAL mode it never waits for a writer."""
+        return translated(self.store.transaction(write=False))
 
     # -- functions ---------------------------------------------------------------------------
     def put_function(self, record: FunctionRecord) -> None:
@@ -87,12 +90,16 @@ class Engine:
     def get_function(self, name: str, qualifier: str | None = None) -> FunctionRecord:
         """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and name:qualifier."""
         base, inline = functions.parse_function_ref(name)
-        with self._tx() as tx:
-            return functions.resolve_function(tx, base, qualifier or inline, self.function_arn(base), self.ids)
+        wanted = qualifier or inline
+        if wanted is not None and wanted.isdigit() and len(wanted) > 19:
+            # No such version; int() of a 4300+ digit string would raise ValueError.
+            raise ResourceNotFoundException(f"Function not found: {self.function_arn(base)}:{wanted[:32]}")
+        with self._read() as tx:
+            return functions.resolve_function(tx, base, wanted, self.function_arn(base), self.ids)
 
     def list_functions(self) -> list[FunctionRecord]:
         """``$LATEST`` of every function, by name."""
-        with self._tx() as tx:
+        with self._read() as tx:
             rows = tx.list_functions()
         return [functions.record_from_row(n, h, c, self.function_arn(n), "$LATEST") for n, h, c in rows]
 
@@ -111,7 +118,7 @@ class Engine:
         return self.get_function(name, str(version))
 
     def list_versions(self, name: str) -> list[FunctionRecord]:
-        with self._tx() as tx:
+        with self._read() as tx:
             latest = tx.get_function(name)
             if latest is None:
                 raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
@@ -128,7 +135,7 @@ class Engine:
             return functions.create_or_update_alias(tx, name, alias, version, routing=routing, description=description)
 
     def get_alias(self, name: str, alias: str) -> dict[str, Any]:
-        with self._tx() as tx:
+        with self._read() as tx:
             row = tx.get_alias(name, alias)
         if row is None:
             raise ResourceNotFoundException(f"Alias not found: {self.function_arn(name)}:{alias}")
@@ -141,10 +148,43 @@ class Engine:
                 raise ResourceNotFoundException(f"Alias not found: {self.function_arn(name)}:{alias}")
 
     def list_aliases(self, name: str) -> list[dict[str, Any]]:
-        with self._tx() as tx:
+        with self._read() as tx:
             rows = tx.list_aliases(name)
         return [{"Name": a, "FunctionVersion": v, "Description": d,
                  "RoutingConfig": {"AdditionalVersionWeights": json.loads(r)}} for a, v, r, d in rows]
+
+    # API-facing registry changes: each one transaction with its checks (engine/functions.py).
+    def create_function(self, record: FunctionRecord) -> None:
+        """CreateFunction: like ``put_function`` but a taken name is a 409."""
+        if not _NAME.match(record.name):
+            raise InvalidParameterValueException(f"invalid function name {record.name!r}")
+        with self._tx() as tx:
+            functions.insert_function(tx, record, self.clock.now_ms())
+
+    def update_function(
+        self, name: str, change: Callable[[FunctionRecord], FunctionRecord], revision_id: str | None = None
+    ) -> FunctionRecord:
+        with self._tx() as tx:
+            return functions.update_function(tx, name, change, function_arn=self.function_arn(name),
+                                             now_ms=self.clock.now_ms(), revision_id=revision_id)
+
+    def publish_function_version(self, name: str, **preconditions: Any) -> FunctionRecord:
+        """PublishVersion (``description``, ``code_sha256``, ``revision_id``); unchanged -> newest."""
+        with self._tx() as tx:
+            return functions.publish(tx, name, function_arn=self.function_arn(name),
+                                     now_ms=self.clock.now_ms(), **preconditions)
+
+    def delete_function_version(self, name: str, qualifier: str) -> None:
+        with self._tx() as tx:
+            functions.delete_version(tx, name, qualifier, function_arn=self.function_arn(name))
+
+    def create_alias(self, name: str, alias: str, version: str, **fields: Any) -> dict[str, Any]:
+        with self._tx() as tx:
+            return functions.create_alias(tx, name, alias, version, function_arn=self.function_arn(name), **fields)
+
+    def update_alias(self, name: str, alias: str, **fields: Any) -> dict[str, Any]:
+        with self._tx() as tx:
+            return functions.update_alias(tx, name, alias, function_arn=self.function_arn(name), **fields)
 
     # -- executions --------------------------------------------------------------------------
     def start_execution(self, request: StartExecution, *, parent: tuple[str, str] | None = None) -> StartResult:
@@ -200,7 +240,7 @@ class Engine:
         return ex  # type: ignore[no-any-return]
 
     def get_execution(self, arn: str) -> dict[str, Any]:
-        with self._tx() as tx:
+        with self._read() as tx:
             ex = self._require(tx, arn)
         return invocations.execution_summary(ex, full=True)
 
@@ -216,15 +256,33 @@ class Engine:
         max_items: int | None = None,
         reverse: bool = False,
     ) -> dict[str, Any]:
-        offset = _parse_marker(marker)
-        limit = max_items if max_items and max_items > 0 else 1000
-        with self._tx() as tx:
+        offset = parse_marker(marker)
+        limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else 1000
+        started_after, started_before = clamp_ms(started_after), clamp_ms(started_before)
+        with self._read() as tx:
             if function_name is not None and tx.get_function(function_name) is None:
                 raise ResourceNotFoundException(f"Function not found: {self.function_arn(function_name)}")
             rows = tx.list_executions(
                 function_name=function_name, statuses=statuses, name=name, started_after=started_after,
                 started_before=started_before, reverse=reverse, limit=limit + 1, offset=offset,
             )
+        out: dict[str, Any] = {"DurableExecutions": [invocations.execution_summary(r) for r in rows[:limit]]}
+        if len(rows) > limit:
+            out["NextMarker"] = str(offset + limit)
+        return out
+
+    def list_version_executions(self, function_name: str, version: str, **filters: Any) -> dict[str, Any]:
+        """ListDurableExecutionsByFunction with a ``Qualifier``: only executions pinned to
+        ``version`` (``$LATEST`` or a number). Filters and paging as ``list_executions``."""
+        offset = parse_marker(filters.pop("marker", None))
+        max_items = filters.pop("max_items", None)
+        limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else 1000
+        for key in ("started_after", "started_before"):
+            filters[key] = clamp_ms(filters.get(key))
+        with self._read() as tx:
+            if tx.get_function(function_name) is None:
+                raise ResourceNotFoundException(f"Function not found: {self.function_arn(function_name)}")
+            rows = tx.list_executions(function_name=function_name, version=version, limit=limit + 1, offset=offset, **filters)
         out: dict[str, Any] = {"DurableExecutions": [invocations.execution_summary(r) for r in rows[:limit]]}
         if len(rows) > limit:
             out["NextMarker"] = str(offset + limit)
@@ -239,9 +297,9 @@ class Engine:
         max_items: int | None = None,
         reverse: bool = False,
     ) -> dict[str, Any]:
-        after = _parse_marker(marker)
-        limit = max_items if max_items and max_items > 0 else None
-        with self._tx() as tx:
+        after = parse_marker(marker)
+        limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else None
+        with self._read() as tx:
             self._require(tx, arn)
             events = tx.read_events(arn, after=after, limit=(limit + 1) if limit else None, reverse=reverse)
         out: dict[str, Any] = {}
@@ -313,9 +371,9 @@ class Engine:
     def get_execution_state(
         self, arn: str, checkpoint_token: str, marker: str | None = None, max_items: int | None = None
     ) -> dict[str, Any]:
-        offset = _parse_marker(marker)
+        offset = parse_marker(marker)
         limit = max_items if max_items and 0 < max_items <= _STATE_PAGE else _STATE_PAGE
-        with self._tx() as tx:
+        with self._read() as tx:
             ex = tx.get_execution(arn) if isinstance(arn, str) else None
             if ex is None or not checkpoint_token or ex.checkpoint_token != checkpoint_token:
                 raise InvalidParameterValueException(f"{INVALID_CHECKPOINT_TOKEN}: cannot read state")
@@ -373,11 +431,16 @@ class Engine:
     # -- timers ------------------------------------------------------------------------------
     def fire_due_timers(self, limit: int = 100) -> int:
         now = self.clock.now_ms()
-        with self._tx() as tx:
+        with self._read() as tx:
             due = tx.due_timers(now, limit)
         fired = 0
         for timer in due:
             with self._tx() as tx:
+                # Re-read under the write lock: a heartbeat may have moved the timer, a callback
+                # answer or another dispatcher may have removed it since the due list was read.
+                due_ms = tx.timer_due_ms(timer.arn, timer.op_id, timer.kind)
+                if due_ms is None or due_ms > now:
+                    continue
                 ex = tx.get_execution(timer.arn)
                 if ex is None or ex.status != "RUNNING":
                     tx.cancel_timers(timer.arn, timer.op_id, [timer.kind])
@@ -392,7 +455,7 @@ class Engine:
         return fired
 
     def next_due_ms(self) -> int | None:
-        with self._tx() as tx:
+        with self._read() as tx:
             return tx.next_due_ms()  # type: ignore[no-any-return]
 
     # -- invocations -------------------------------------------------------------------------
@@ -417,7 +480,7 @@ class Engine:
             if ex is None or ex.lease_token != ticket.lease_token:
                 return False  # fenced: a newer attempt owns the execution
             w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
-            invocations.complete(w, ticket, output, error, started_ms, ended_ms)
+            invocations.complete(w, ticket, scrub(output), scrub(error), started_ms, ended_ms)
             w.flush()
         self._after(w, ticket.arn)
         return True
@@ -447,34 +510,3 @@ class Engine:
                 invocations.finish_chained_invoke(self, w.ex, info)
         if notify:
             self._notify()
-
-
-def _parse_marker(marker: str | None) -> int:
-    if not marker:
-        return 0
-    try:
-        value = int(marker)
-    except (TypeError, ValueError):
-        raise InvalidParameterValueException("Invalid Marker") from None
-    if value < 0:
-        raise InvalidParameterValueException("Invalid Marker")
-    return value
-
-
-class _translated:
-    """Store errors become service errors at the engine boundary (style.md §5)."""
-
-    def __init__(self, cm: Any) -> None:
-        self._cm = cm
-
-    def __enter__(self) -> Any:
-        try:
-            return self._cm.__enter__()
-        except TransientStoreError as err:
-            raise TooManyRequestsException(f"store busy, retry: {err}") from err
-
-    def __exit__(self, *exc: Any) -> Any:
-        try:
-            return self._cm.__exit__(*exc)
-        except TransientStoreError as err:
-            raise ServiceException(f"store unavailable, retry: {err}") from err

@@ -3,7 +3,10 @@
 One connection per transaction from a small pool (the SDK's checkpoint threads come and go; a
 connection per thread would leak). ``synchronous=NORMAL`` survives a process kill (the WAL is
 fsynced at checkpoints); ``FULL`` also survives power loss. Driver errors are mapped in one
-place (``_translate``).
+place (``_translate``): busy/locked -> ``StoreBusyError``, full disk and I/O ->
+``TransientStoreError``, constraint -> ``ConflictError``. A failed transaction is rolled back
+(SQLite may already have done so itself, e.g. on SQLITE_FULL) and a connection left in an
+unknown state is closed rather than pooled, so nothing half-written is ever committed later.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import contextlib
 import json
 import queue
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from importlib import resources
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from durable_lambda.store.base import (
     ConflictError,
     ExecutionRow,
+    StoreBusyError,
     StoreError,
     TimerRow,
     TransientStoreError,
@@ -30,24 +34,67 @@ __all__ = ["SqliteStore"]
 _EXEC_COLUMNS = [f.name for f in fields(ExecutionRow)]
 _EXEC_SELECT = ", ".join(_EXEC_COLUMNS)
 _UPDATABLE = frozenset(_EXEC_COLUMNS) - {"arn"}
+_MAX_INTEGER = 2**63  # SQLite INTEGER is a signed 64-bit value
+
+
+def _compact_dumps() -> Callable[[Any], str]:
+    """``json.dumps(value, separators=(",", ":"))`` without building an encoder per call: the
+    checkpoint write path encodes two events and one operation per map item. Rows are plain
+    JSON trees (never circular), so the C encoder runs without the circularity markers; the
+    output is the same string."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(separators=(",", ":")).encode
+    encode = make(
+        None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ":", ",",
+        False, False, True,
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_dumps_compact = _compact_dumps()
+
+
+_TRANSIENT_CODES = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_NOMEM")
 
 
 def _translate(err: sqlite3.Error) -> StoreError:
     text = str(err).lower()
+    code = getattr(err, "sqlite_errorname", "") or ""
     if isinstance(err, sqlite3.IntegrityError):
         return ConflictError(str(err))
-    if isinstance(err, sqlite3.OperationalError) and (
-        "locked" in text or "busy" in text or "disk" in text or "full" in text or "i/o" in text
-    ):
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
+        return StoreBusyError(str(err))
+    if code.startswith(_TRANSIENT_CODES) or "disk" in text or "full" in text or "i/o" in text:
         return TransientStoreError(str(err))
     return StoreError(str(err))
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Rolls back if a transaction is still open (SQLite ends some failed ones by itself)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
 class SqliteStore:
-    def __init__(self, path: str, *, synchronous: str = "NORMAL", pool_size: int = 8) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        synchronous: str = "NORMAL",
+        pool_size: int = 8,
+        busy_timeout: float = 30.0,
+        on_connect: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """``busy_timeout``: seconds a transaction waits for another writer before failing with
+        ``StoreBusyError``. ``on_connect`` runs on every new connection (extra PRAGMAs; fault
+        tests use it to reach the connections)."""
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"invalid synchronous mode {synchronous!r}")
         self.path = path
+        self.busy_timeout = busy_timeout
+        self._on_connect = on_connect
         self.synchronous = synchronous.upper()
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
@@ -60,12 +107,14 @@ class SqliteStore:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+        if self._on_connect is not None:
+            self._on_connect(conn)
         self._all.append(conn)
         return conn
 
@@ -106,14 +155,20 @@ class SqliteStore:
         try:
             conn = self._pool.get_nowait()
         except queue.Empty:
-            conn = self._connect()
+            try:
+                conn = self._connect()
+            except sqlite3.Error as err:
+                raise _translate(err) from err
         try:
             yield conn
         finally:
-            if self._pool.qsize() < self._pool_size:
+            if not conn.in_transaction and self._pool.qsize() < self._pool_size:
                 self._pool.put(conn)
             else:
-                conn.close()
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+                with contextlib.suppress(ValueError):
+                    self._all.remove(conn)
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqliteTransaction]:
@@ -121,20 +176,20 @@ class SqliteStore:
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error as err:
+                _rollback(conn)
                 raise _translate(err) from err
             try:
                 yield SqliteTransaction(conn)
             except sqlite3.Error as err:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise _translate(err) from err
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as err:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise _translate(err) from err
 
     def close(self) -> None:
@@ -222,6 +277,9 @@ class SqliteTransaction:
         if filters.get("name"):
             clauses.append("name = ?")
             params.append(filters["name"])
+        if filters.get("version"):
+            clauses.append("version = ?")
+            params.append(filters["version"])
         statuses = filters.get("statuses")
         if statuses:
             clauses.append(f"status IN ({', '.join('?' for _ in statuses)})")
@@ -278,7 +336,7 @@ class SqliteTransaction:
             "ON CONFLICT (arn, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
             "status = excluded.status, body = excluded.body",
             [
-                (arn, op["Id"], seq, change_seq, op["Status"], json.dumps(op, separators=(",", ":")))
+                (arn, op["Id"], seq, change_seq, op["Status"], _dumps_compact(op))
                 for op, seq, change_seq in rows
             ],
         )
@@ -295,7 +353,7 @@ class SqliteTransaction:
     def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
         self.conn.executemany(
             "INSERT INTO events (arn, event_id, body) VALUES (?, ?, ?)",
-            [(arn, e["EventId"], json.dumps(e, separators=(",", ":"))) for e in events],
+            [(arn, e["EventId"], _dumps_compact(e)) for e in events],
         )
 
     def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
@@ -341,6 +399,12 @@ class SqliteTransaction:
     def has_timers(self, arn: str) -> bool:
         return self.conn.execute("SELECT 1 FROM timers WHERE arn = ? LIMIT 1", (arn,)).fetchone() is not None
 
+    def timer_due_ms(self, arn: str, op_id: str, kind: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT due_ms FROM timers WHERE arn = ? AND op_id = ? AND kind = ?", (arn, op_id, kind)
+        ).fetchone()
+        return int(row[0]) if row else None
+
     def timer_exists(self, arn: str, op_id: str, kind: str) -> bool:
         row = self.conn.execute(
             "SELECT 1 FROM timers WHERE arn = ? AND op_id = ? AND kind = ?", (arn, op_id, kind)
@@ -385,11 +449,13 @@ class SqliteTransaction:
         return self.conn.execute("DELETE FROM functions WHERE name = ?", (name,)).rowcount > 0
 
     # -- versions and aliases ------------------------------------------------------------------
-    def publish_version(self, name: str, handler: str, config: str, now_ms: int) -> int:
-        row = self.conn.execute(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE name = ?", (name,)
-        ).fetchone()
-        version = int(row[0])
+    def publish_version(self, name: str, handler: str, config: str, now_ms: int, version: int | None = None) -> int:
+        """Inserts version ``version`` (default: one past the highest stored) and returns its number."""
+        if version is None:
+            row = self.conn.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE name = ?", (name,)
+            ).fetchone()
+            version = int(row[0])
         self.conn.execute(
             "INSERT INTO function_versions (name, version, handler, config, created_ms) VALUES (?, ?, ?, ?, ?)",
             (name, version, handler, config, now_ms),
@@ -397,10 +463,17 @@ class SqliteTransaction:
         return version
 
     def get_version(self, name: str, version: int) -> tuple[str, str] | None:
+        if not 0 < version < _MAX_INTEGER:
+            return None  # no such version (and beyond what SQLite can bind)
         row = self.conn.execute(
             "SELECT handler, config FROM function_versions WHERE name = ? AND version = ?", (name, version)
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    def delete_version(self, name: str, version: int) -> bool:
+        return self.conn.execute(
+            "DELETE FROM function_versions WHERE name = ? AND version = ?", (name, version)
+        ).rowcount > 0
 
     def list_versions(self, name: str) -> list[tuple[int, str, str]]:
         cur = self.conn.execute(

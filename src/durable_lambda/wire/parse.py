@@ -33,11 +33,13 @@ __all__ = [
     "parse_checkpoint_body",
     "parse_error_object",
     "parse_update",
+    "scrub",
 ]
 
 MAX_PAYLOAD_BYTES = 262_144  # checkpoint item limit (lambda-api.md §8)
 MAX_ERROR_BYTES = 32_768  # error object limit (sdk-spec.md §9.3)
 MAX_UPDATES = 250
+MAX_DURATION_SECONDS = 31_622_400  # waits, retry delays and callback timeouts: 366 days (lambda-api.md §8)
 _SUB_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _OPTIONS_BY_KEY = {
     "StepOptions": {"NextAttemptDelaySeconds"},
@@ -52,6 +54,38 @@ def _bad(message: str) -> InvalidParameterValueException:
     return InvalidParameterValueException(message)
 
 
+def _text(value: str, where: str) -> str:
+    """``value`` if it is valid Unicode: a lone surrogate (JSON ``"\\ud800"``) cannot be stored
+    and rendered back as UTF-8, so it is rejected here rather than breaking every later read."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad(f"{where} is not valid Unicode (lone surrogate)") from None
+    return value
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by its ``\\udcff`` escape.
+
+    For data the service records but did not parse from a request (a handler's output or
+    error, e.g. an OS error naming a non-UTF-8 file): it must stay renderable as UTF-8.
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
 def _opt_str(data: Mapping[str, Any], key: str, where: str, max_len: int) -> str | None:
     value = data.get(key)
     if value is None:
@@ -60,7 +94,7 @@ def _opt_str(data: Mapping[str, Any], key: str, where: str, max_len: int) -> str
         raise _bad(f"{where}.{key} must be a string")
     if len(value) > max_len:
         raise _bad(f"{where}.{key} is longer than {max_len} characters")
-    return value
+    return _text(value, f"{where}.{key}")
 
 
 def parse_error_object(data: Any, where: str = "Error") -> dict[str, Any]:
@@ -73,12 +107,12 @@ def parse_error_object(data: Any, where: str = "Error") -> dict[str, Any]:
         if value is not None:
             if not isinstance(value, str):
                 raise _bad(f"{where}.{key} must be a string")
-            out[key] = value
+            out[key] = _text(value, f"{where}.{key}")
     trace = data.get("StackTrace")
     if trace is not None:
         if not isinstance(trace, list) or not all(isinstance(t, str) for t in trace):
             raise _bad(f"{where}.StackTrace must be a list of strings")
-        out["StackTrace"] = list(trace)
+        out["StackTrace"] = [_text(t, f"{where}.StackTrace") for t in trace]
     if len(json.dumps(out)) > MAX_ERROR_BYTES:
         raise RequestTooLargeException(f"{where} is larger than {MAX_ERROR_BYTES} bytes")
     return out
@@ -88,9 +122,9 @@ _TYPES = {t.value: t for t in OperationType}
 _ACTIONS = {a.value: a for a in OperationAction}
 
 
-def _int_field(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _bad(f"{where} must be a non-negative integer")
+def _int_field(value: Any, where: str, maximum: int = MAX_DURATION_SECONDS) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
+        raise _bad(f"{where} must be an integer from 0 to {maximum}")
     return value
 
 
@@ -114,12 +148,14 @@ def parse_update(data: Any, index: int) -> OperationUpdate:
     op_id = data.get("Id")
     if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
         raise _bad(f"{where}.Id must be a string of 1 to 64 characters")
-    op_type = _TYPES.get(data.get("Type"))  # type: ignore[arg-type]
+    _text(op_id, f"{where}.Id")
+    raw_type, raw_action = data.get("Type"), data.get("Action")
+    op_type = _TYPES.get(raw_type) if isinstance(raw_type, str) else None
     if op_type is None:
-        raise _bad(f"{where}.Type {data.get('Type')!r} is not a valid operation type")
-    action = _ACTIONS.get(data.get("Action"))  # type: ignore[arg-type]
+        raise _bad(f"{where}.Type {str(raw_type)[:64]!r} is not a valid operation type")
+    action = _ACTIONS.get(raw_action) if isinstance(raw_action, str) else None
     if action is None:
-        raise _bad(f"{where}.Action {data.get('Action')!r} is not a valid action")
+        raise _bad(f"{where}.Action {str(raw_action)[:64]!r} is not a valid action")
     parent_id = _opt_str(data, "ParentId", where, 64)
     name = _opt_str(data, "Name", where, 256)
     sub_type = _opt_str(data, "SubType", where, 32)
@@ -138,8 +174,7 @@ def parse_update(data: Any, index: int) -> OperationUpdate:
     chained = None
     if invoke is not None:
         for key in ("FunctionName", "TenantId", "XAmznTraceId"):
-            if invoke.get(key) is not None and not isinstance(invoke[key], str):
-                raise _bad(f"{where}.ChainedInvokeOptions.{key} must be a string")
+            _opt_str(invoke, key, f"{where}.ChainedInvokeOptions", 8192)
         function_name = invoke.get("FunctionName")
         if not function_name:
             raise _bad(f"{where}.ChainedInvokeOptions.FunctionName is required")

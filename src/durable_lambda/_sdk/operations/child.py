@@ -20,6 +20,7 @@ from durable_lambda._sdk.operations.base import (
     build_update,
     validate_checkpoint,
 )
+from durable_lambda._sdk.roundtrip import round_trip_is_identity
 from durable_lambda._sdk.state import ExecutionState
 from durable_lambda.constants import CHECKPOINT_SIZE_LIMIT_BYTES
 from durable_lambda.exceptions import (
@@ -86,7 +87,12 @@ class ChildExecutor:
         try:
             raw = self.body()
             serialized = serialize(self.serdes, raw, self.identifier.operation_id, self._arn)
-            value = self._deserialize(serialized)
+            if round_trip_is_identity(self.serdes, raw) and (
+                len(serialized) <= CHECKPOINT_SIZE_LIMIT_BYTES
+            ):
+                value = raw  # what deserializing would give back (_sdk/roundtrip.py)
+            else:
+                value = self._deserialize(serialized)
         except ExecutionError:
             raise
         except InvocationError as err:

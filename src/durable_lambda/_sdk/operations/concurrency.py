@@ -1,18 +1,18 @@
 """``context.map`` and ``context.parallel`` (sdk-spec.md §4.7, §4.8, §15).
 
 Owns the batch coordinator: one parent CONTEXT (SubType Map/Parallel) whose body admits branches
-strictly in index order up to ``max_concurrency``, runs each on a worker thread as its own CONTEXT
-(MapIteration/ParallelBranch, id ``blake2b(f"{batch_id}-{i}")``) or as a virtual level (FLAT),
-and evaluates the completion policy (§15.4) after every branch event.
+strictly in index order up to ``max_concurrency``, has runner threads (``runners.py``) execute
+each as its own CONTEXT (MapIteration/ParallelBranch, id ``blake2b(f"{batch_id}-{i}")``) or as a
+virtual level (FLAT), and evaluates the completion policy (§15.4) after every branch event.
 
 Invariants:
-- Only the coordinator (the calling thread) mutates batch bookkeeping; workers report events.
+- Only the coordinator (the calling thread) mutates batch bookkeeping; runners report events.
 - A suspended branch keeps its slot; when every in-flight branch is suspended and nothing can be
   admitted, the whole batch suspends with the earliest timed resume (conformance 8-14, 9-15).
 - Item failures never raise: the batch returns a ``BatchResult`` (use ``throw_if_error()``);
   ``ExecutionError`` and retryable ``InvocationError`` in a branch escape the batch.
-- Branches still running at early completion are left to finish or be orphaned; the worker pool
-  is registered with ``ExecutionState`` so the invocation joins it before returning.
+- Branches still running at early completion are left to finish or be orphaned; the runners
+  are registered with ``ExecutionState`` so the invocation joins it before returning.
 
 Deliberately not implemented (yet): in-process timed resume via scheduled refresh (§15.3) and
 rebuilding a large result from its summary record on replay (§15.5): a ReplayChildren batch
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from durable_lambda._sdk.identifier import branch_operation_id
+from durable_lambda._sdk.operations.completion import decide_completion
+from durable_lambda._sdk.operations.runners import BranchRunners
 from durable_lambda._sdk.suspend import suspend_with_optional_resume_delay
 from durable_lambda.concurrency.models import BatchItem, BatchResult, CompletionReason
 from durable_lambda.config import (
@@ -235,7 +235,6 @@ class BatchCoordinator:
         self.branches = branches
         self.settings = settings
         self.batch_id = batch_context.parent_id or ""
-        self.events: queue.Queue[_Event] = queue.Queue()
         self.items: dict[int, BatchItem[Any]] = {}
         self.in_flight: set[int] = set()
         self.suspended: dict[int, float | None] = {}
@@ -250,32 +249,34 @@ class BatchCoordinator:
             return BatchResult([], CompletionReason.ALL_COMPLETED)
         workers = min(self.settings.max_concurrency or total, total)
         # Admission (up to ``workers`` branches in flight, in index order, §15.2) is the
-        # coordinator's; the threads that run admitted branches are capped. A suspended branch
-        # gives its thread back (it keeps its slot), so only branches blocked inside user code
-        # hold threads: with more than _MAX_BRANCH_THREADS of those, the rest queue. See
-        # docs/decisions/0003-bounded-branch-threads.md.
-        pool = ThreadPoolExecutor(
-            max_workers=min(workers, _MAX_BRANCH_THREADS), thread_name_prefix="dex-branch"
+        # coordinator's; the runner threads that execute admitted branches are elastic and
+        # capped. A suspended branch gives its runner back (it keeps its slot), so only branches
+        # blocked inside user code hold runners: with more than _MAX_BRANCH_THREADS of those, the
+        # rest queue. See docs/decisions/0003-bounded-branch-threads.md and 0006-map-fast-path.md.
+        runners: BranchRunners[BranchSpec, _Event] = BranchRunners(
+            self._run_branch, _crash_event, min(workers, _MAX_BRANCH_THREADS)
         )
-        self.context.state.register_pool(lambda: pool.shutdown(wait=True))
+        self.context.state.register_pool(runners.join)
         try:
-            reason = self._loop(pool, workers)
+            reason = self._loop(runners, workers)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            runners.close()
         items = [self.items[i] for i in sorted(self.items)]
         started = [BatchItem(i, BatchItemStatus.STARTED) for i in sorted(self.in_flight)]
         return BatchResult(sorted(items + started, key=lambda item: item.index), reason)
 
-    def _loop(self, pool: ThreadPoolExecutor, slots: int) -> CompletionReason:
+    def _loop(self, runners: BranchRunners[BranchSpec, _Event], slots: int) -> CompletionReason:
         next_index = 0
         reason = self._decide()
         while reason is None:
             while len(self.in_flight) < slots and next_index < len(self.branches):
-                self._submit(pool, self.branches[next_index])
+                branch = self.branches[next_index]
+                self.in_flight.add(branch.index)
+                runners.submit(branch)
                 next_index += 1
             if self.in_flight and len(self.suspended) == len(self.in_flight):
                 self._suspend()
-            event = self.events.get()
+            event = runners.next_event()
             if event.kind is _Kind.RAISE and event.exception is not None:
                 raise event.exception
             if event.kind is _Kind.ORPHANED:
@@ -283,10 +284,6 @@ class BatchCoordinator:
             self._apply(event)
             reason = self._decide()
         return reason
-
-    def _submit(self, pool: ThreadPoolExecutor, branch: BranchSpec) -> None:
-        self.in_flight.add(branch.index)
-        pool.submit(self._work, branch)
 
     def _apply(self, event: _Event) -> None:
         if event.kind is _Kind.SUSPENDED:
@@ -331,10 +328,7 @@ class BatchCoordinator:
             statuses.append((branch.index, branch.name, status))
         return statuses
 
-    # ------------------------------------------------------------------ worker threads
-
-    def _work(self, branch: BranchSpec) -> None:
-        self.events.put(self._run_branch(branch))
+    # ------------------------------------------------------------------ runner threads
 
     def _run_branch(self, branch: BranchSpec) -> _Event:
         virtual = self.settings.nesting is NestingType.FLAT
@@ -350,6 +344,10 @@ class BatchCoordinator:
         except BaseException as err:  # every outcome is reported; the coordinator decides
             return _event_for_error(branch.index, err, virtual=virtual)
         return _Event(branch.index, _Kind.SUCCEEDED, result=result)
+
+
+def _crash_event(branch: BranchSpec, err: BaseException) -> _Event:
+    return _Event(branch.index, _Kind.RAISE, exception=err)
 
 
 def _event_for_error(index: int, err: BaseException, *, virtual: bool) -> _Event:
@@ -372,48 +370,3 @@ def _event_for_error(index: int, err: BaseException, *, virtual: bool) -> _Event
 
 
 _MAX_BRANCH_THREADS = int(os.environ.get("DURABLE_LAMBDA_MAX_BRANCH_THREADS", "64"))
-
-
-def decide_completion(  # noqa: PLR0911  (one return per §15.4 rule, in spec order)
-    completion: CompletionConfig,
-    succeeded: int,
-    failed: int,
-    total: int,
-    statuses: Callable[[], list[tuple[int, str | None, Any]]],
-) -> CompletionReason | None:
-    """The completion policy of §15.4; ``None`` while the batch should go on. ``statuses`` is
-    only evaluated for a custom ``should_complete`` predicate (it is O(number of branches))."""
-    done = succeeded + failed >= total
-    if completion.should_complete is not None:
-        from durable_lambda.config import CompletionItemStatus, CompletionOutcome, CompletionStatus
-
-        status = CompletionStatus(
-            success_count=succeeded,
-            failure_count=failed,
-            completed_count=succeeded + failed,
-            total_count=total,
-            items=tuple(CompletionItemStatus(index=i, name=n, status=s) for i, n, s in statuses()),
-        )
-        decision = completion.should_complete(status)
-        if decision.complete:
-            if decision.outcome is CompletionOutcome.FAILED:
-                return CompletionReason.CUSTOM_COMPLETION_FAILED
-            return CompletionReason.CUSTOM_COMPLETION_SUCCEEDED
-        return CompletionReason.ALL_COMPLETED if done else None
-    if _tolerance_exceeded(completion, failed, total):
-        return CompletionReason.FAILURE_TOLERANCE_EXCEEDED
-    if done:
-        return CompletionReason.ALL_COMPLETED
-    if completion.min_successful is not None and succeeded >= completion.min_successful:
-        return CompletionReason.MIN_SUCCESSFUL_REACHED
-    return None
-
-
-def _tolerance_exceeded(completion: CompletionConfig, failed: int, total: int) -> bool:
-    count = completion.tolerated_failure_count
-    percentage = completion.tolerated_failure_percentage
-    if completion.min_successful is None and count is None and percentage is None:
-        return failed > 0  # fail-fast default (§15.4)
-    if count is not None and failed > count:
-        return True
-    return percentage is not None and total > 0 and failed / total * 100 > percentage

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from durable_lambda import plugin
+from durable_lambda._sdk.blocking import about_to_block
 from durable_lambda._sdk.operations.base import (
     OperationIdentifier,
     build_update,
     validate_checkpoint,
 )
+from durable_lambda._sdk.roundtrip import round_trip_is_identity
 from durable_lambda._sdk.state import ExecutionState
 from durable_lambda._sdk.suspend import (
     suspend_with_optional_resume_delay,
@@ -129,6 +131,7 @@ class StepExecutor:
         outcome = plugin.UserFunctionOutcome.INCOMPLETE
         try:
             try:
+                about_to_block()  # step bodies do I/O: let a batch run its other branches meanwhile
                 raw = self.func(step_context)
             except (ExecutionError, RetryableSerDesError):
                 raise  # non-determinism and retryable serdes failures end the invocation
@@ -156,7 +159,12 @@ class StepExecutor:
             raise serdes_failure
         try:
             payload = serialize(self.config.serdes, raw, self.identifier.operation_id, self._arn)
-            value = self._deserialize(payload)
+            # The round trip is skipped only where it provably returns ``raw`` (_sdk/roundtrip.py).
+            value = (
+                raw
+                if round_trip_is_identity(self.config.serdes, raw)
+                else self._deserialize(payload)
+            )
         except (ExecutionError, RetryableSerDesError):
             # Non-determinism and retryable serdes failures end the invocation, unrecorded.
             raise

@@ -43,6 +43,13 @@ def _check_batch(updates: Sequence[OperationUpdate]) -> None:
 
 
 def _check_identity(update: OperationUpdate, current: dict[str, Any]) -> None:
+    if (
+        update.operation_type == current.get("Type")
+        and (update.sub_type or "") == (current.get("SubType") or "")
+        and (update.name or "") == (current.get("Name") or "")
+        and (update.parent_id or "") == (current.get("ParentId") or "")
+    ):
+        return  # the common case, decided without building the pairs below
     pairs = (
         ("Type", str(update.operation_type), current.get("Type")),
         ("SubType", update.sub_type or "", current.get("SubType") or ""),
@@ -60,26 +67,30 @@ def apply_updates(w: ExecutionWriter, updates: Sequence[OperationUpdate]) -> Non
     _check_batch(updates)
     wanted = [u.operation_id for u in updates] + [u.parent_id for u in updates if u.parent_id]
     current = w.tx.get_operations(w.ex.arn, wanted)
+    execution = OperationType.EXECUTION
     for update in updates:
-        rules = RULES[update.operation_type]
+        op_type = update.operation_type
+        rules = RULES[op_type]
         if update.action not in rules.actions:
             raise InvalidParameterValueException(
-                f"Invalid {update.action} for {update.operation_type} operation {update.operation_id}"
+                f"Invalid {update.action} for {op_type} operation {update.operation_id}"
             )
-        if update.operation_type is OperationType.EXECUTION:
+        if op_type is execution:
             rules.validate(update, None)
             rules.process(w, update, None)
             continue
-        existing = current.get(update.operation_id)
+        op_id = update.operation_id
+        existing = current.get(op_id)
         if existing is not None:
             _check_identity(update, existing)
-        if update.parent_id:
-            parent = current.get(update.parent_id)
+        parent_id = update.parent_id
+        if parent_id:
+            parent = current.get(parent_id)
             if parent is None or parent.get("Type") != "CONTEXT":
                 raise InvalidParameterValueException(
-                    f"operation {update.operation_id} names unknown parent context {update.parent_id}"
+                    f"operation {op_id} names unknown parent context {parent_id}"
                 )
         rules.validate(update, existing)
         new = rules.process(w, update, existing)
         if new is not None:
-            current[update.operation_id] = new
+            current[op_id] = new

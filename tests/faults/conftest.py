@@ -1,0 +1,112 @@
+"""Rigs for the fault tests: an engine on a real SQLite file with a fake clock, and a real
+``durable-lambda`` HTTP server (uvicorn on 127.0.0.1, ephemeral port) around an engine."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from durable_lambda.api import create_app
+from durable_lambda.engine import Engine, FakeClock, FunctionRecord, InvocationTicket, StartExecution
+from durable_lambda.runtime import Runtime
+from durable_lambda.store import SqliteStore
+from tests.faults.invariants import Snapshot, snapshot
+
+APPS = Path(__file__).parent / "apps"
+
+
+class Rig:
+    """One engine over one SQLite file; time moves only when the test says so."""
+
+    def __init__(self, path: Path, **store_options: Any) -> None:
+        self.path = path
+        self.clock = FakeClock()
+        self.store = SqliteStore(str(path), **store_options)
+        self.engine = Engine(self.store, clock=self.clock)
+        self.engine.put_function(FunctionRecord(name="fn", handler="app.py:handler"))
+
+    def start(self, payload: str | None = '{"k": 1}', name: str | None = None) -> str:
+        return self.engine.start_execution(
+            StartExecution(function_name="fn", input_payload=payload, execution_name=name)
+        ).arn
+
+    def claim(self, arn: str | None = None, owner: str = "w") -> InvocationTicket:
+        ticket = self.engine.claim_invocation(owner, 60, arn)
+        assert ticket is not None
+        return ticket
+
+    def checkpoint(self, arn: str, token: str, *updates: dict[str, Any], client_token: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"CheckpointToken": token, "Updates": list(updates)}
+        if client_token is not None:
+            body["ClientToken"] = client_token
+        return self.engine.checkpoint(arn, body)
+
+    def token(self, arn: str) -> str | None:
+        return self.snapshot().executions[arn]["checkpoint_token"]  # type: ignore[no-any-return]
+
+    def snapshot(self) -> Snapshot:
+        return snapshot(self.path)
+
+    def types(self, arn: str) -> list[str]:
+        return [e["EventType"] for e in self.engine.get_history(arn)["Events"]]
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(tmp_path / "state.db")
+    yield r
+    r.close()
+
+
+class LiveServer:
+    """uvicorn serving ``create_app(runtime)`` on an ephemeral port of 127.0.0.1 (header names lower-cased)."""
+
+    def __init__(self, runtime: Runtime, state_dir: Path) -> None:
+        self.runtime = runtime
+        config = uvicorn.Config(create_app(runtime, state_dir=state_dir), host="127.0.0.1", port=0, log_level="critical")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+    def json(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        status, headers, raw = self.request(method, path, data, {"Content-Type": "application/json"})
+        return status, headers, json.loads(raw) if raw else None
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def rig_server(rig: Rig, tmp_path: Path) -> Iterator[LiveServer]:
+    """A server over ``rig``'s engine with no dispatcher: the test claims invocations itself."""
+    srv = LiveServer(Runtime(rig.engine), tmp_path)
+    yield srv
+    srv.stop()
