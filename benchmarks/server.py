@@ -25,7 +25,6 @@ from benchmarks.common import HANDLERS_FILE, OFFICIAL_DIR, OFFICIAL_HANDLERS_FIL
 __all__ = ["BenchServer", "function_zip", "proc_cpu_seconds", "proc_rss_kb", "tree_pids"]
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
-_SERVE_HELP: str | None = None
 
 
 def free_port() -> int:
@@ -98,15 +97,6 @@ def tree_cpu_seconds(root: int) -> float:
     return total
 
 
-def _serve_supports(flag: str) -> bool:
-    global _SERVE_HELP
-    if _SERVE_HELP is None:
-        out = subprocess.run([sys.executable, "-m", "durable_lambda.cli.main", "serve", "--help"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
-        _SERVE_HELP = out.stdout
-    return flag in _SERVE_HELP
-
-
 class BenchServer:
     def __init__(self, work_dir: Path, *, synchronous: str | None = None, extra_args: Iterable[str] = ()) -> None:
         self.work_dir = Path(work_dir)
@@ -115,15 +105,15 @@ class BenchServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = self.work_dir / "state.db"
         serve = ["serve", "--port", str(self.port), "--db", str(self.db), "--log-level", "warning", *extra_args]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Run as root, serve would switch workers to an unprivileged user that cannot reach
+            # a private scratch directory; the benchmarks measure speed, not that isolation.
+            serve += ["--worker-user", "root"]
         cmd = [sys.executable, "-m", "durable_lambda.cli.main", *serve]
         self.synchronous_via = "default"
         if synchronous is not None:
-            if _serve_supports("--synchronous"):
-                cmd += ["--synchronous", synchronous]
-                self.synchronous_via = "serve --synchronous"
-            else:  # the same serve command, with Runtime.open's default durability changed
-                cmd = [sys.executable, "-m", "benchmarks.serve_with", synchronous, *serve]
-                self.synchronous_via = "benchmarks.serve_with"
+            cmd += ["--synchronous", synchronous]
+            self.synchronous_via = "serve --synchronous"
         self.stderr_path = self.work_dir / "serve.stderr"
         self._stderr = self.stderr_path.open("w")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._stderr,

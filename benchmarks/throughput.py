@@ -4,8 +4,8 @@ all started at once with Invoke (InvocationType=Event), polled until every one i
 Figures per repeat (a fresh server each time): steps per second (executions x steps / wall time
 from the first Invoke to the last terminal status), and the p50 / p99 execution latency (End -
 Start timestamps of each execution from GetDurableExecution; these include queueing behind the
-other executions). Runs with the server's default durability (WAL, synchronous=NORMAL) and, when
-``serve`` offers ``--synchronous``, with FULL (an fsync on every commit).
+other executions). Runs with the server's default durability (WAL, synchronous=NORMAL) and with
+``serve --synchronous FULL`` (every commit fsynced; concurrent checkpoints share a commit).
 """
 
 from __future__ import annotations

@@ -30,6 +30,8 @@ from conformance_harness import (
     load_expected_failures,
     load_template,
     open_runtime,
+    result_timeout,
+    timing_marks,
 )
 
 REQUIREMENTS = discover_requirements()
@@ -48,14 +50,13 @@ _unknown = sorted(set(COVERED) - set(REQUIREMENTS_BY_ID))
 if _unknown:
     raise ValueError(f"template.yaml lists unknown requirement ids: {_unknown}")
 
-RESULT_TIMEOUT_SECONDS = 110.0  # below the project's 120 s pytest timeout
 _THREADS_ENV = "DURABLE_LAMBDA_CONFORMANCE_THREADS"
 
 
 def _params() -> list[Any]:
     params = []
     for requirement in REQUIREMENTS:
-        marks: list[Any] = [pytest.mark.conformance]
+        marks: list[Any] = [pytest.mark.conformance, *timing_marks(requirement)]
         reason = EXPECTED_FAILURES.get(requirement.id)
         if reason is not None:
             marks.append(pytest.mark.xfail(strict=True, reason=reason))
@@ -91,6 +92,6 @@ def conformance_run(
 
 @pytest.mark.parametrize("requirement_id", _params())
 def test_conformance(requirement_id: str, conformance_run: ConformanceRun) -> None:
-    outcome = conformance_run.result(requirement_id, timeout=RESULT_TIMEOUT_SECONDS)
+    outcome = conformance_run.result(requirement_id, timeout=result_timeout(REQUIREMENTS_BY_ID[requirement_id]))
     if not outcome.passed:
         pytest.fail(outcome.report(), pytrace=False)

@@ -14,6 +14,8 @@ import pytest
 from conformance_harness import (
     ConformanceRun,
     discover_requirements,
+    result_timeout,
+    timing_marks,
     install_package_patches,
     load_expected_failures,
     load_template,
@@ -25,14 +27,13 @@ REQUIREMENTS_BY_ID = {requirement.id: requirement for requirement in REQUIREMENT
 FUNCTIONS, COVERED = load_template()
 EXPECTED_FAILURES = load_expected_failures()
 VARIANTS = ("server", "official")
-RESULT_TIMEOUT_SECONDS = 110.0
 THREADS = 32
 
 
 def _params(variant: str) -> list[Any]:
     params = []
     for requirement in REQUIREMENTS:
-        marks: list[Any] = [pytest.mark.conformance]
+        marks: list[Any] = [pytest.mark.conformance, *timing_marks(requirement)]
         reason = EXPECTED_FAILURES.get(f"{variant}:{requirement.id}")
         if reason is not None:
             marks.append(pytest.mark.xfail(strict=True, reason=reason))
@@ -70,7 +71,7 @@ official_run = _run_fixture("official")
 
 
 def _check(run: ConformanceRun, requirement_id: str) -> None:
-    outcome = run.result(requirement_id, timeout=RESULT_TIMEOUT_SECONDS)
+    outcome = run.result(requirement_id, timeout=result_timeout(REQUIREMENTS_BY_ID[requirement_id]))
     if not outcome.passed:
         pytest.fail(outcome.report(), pytrace=False)
 

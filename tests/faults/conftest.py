@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -110,3 +111,66 @@ def rig_server(rig: Rig, tmp_path: Path) -> Iterator[LiveServer]:
     srv = LiveServer(Runtime(rig.engine), tmp_path)
     yield srv
     srv.stop()
+
+
+# -- a store that is busy or full ------------------------------------------------------------
+class Disk:
+    """Switches every connection of the store between full and not full."""
+
+    def __init__(self) -> None:
+        self.conns: list[sqlite3.Connection] = []
+        self.full = False
+
+    def on_connect(self, conn: sqlite3.Connection) -> None:
+        self.conns.append(conn)
+        self._apply(conn)
+
+    def _apply(self, conn: sqlite3.Connection) -> None:
+        # Below the current size SQLite pins the limit to the current size: no page can be added.
+        conn.execute(f"PRAGMA max_page_count={1 if self.full else 2**30}")
+
+    def set_full(self, full: bool) -> None:
+        self.full = full
+        for conn in self.conns:
+            try:
+                self._apply(conn)
+            except sqlite3.ProgrammingError:
+                pass  # a connection the store closed
+
+
+@pytest.fixture
+def busy_rig(tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(tmp_path / "state.db", busy_timeout=0.2)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def disk() -> Disk:
+    return Disk()
+
+
+@pytest.fixture
+def full_rig(tmp_path: Path, disk: Disk) -> Iterator[Rig]:
+    r = Rig(tmp_path / "state.db", on_connect=disk.on_connect)
+    yield r
+    r.close()
+
+
+def lock_database(path: Path) -> sqlite3.Connection:
+    """A second connection holding the write lock of ``path`` until it rolls back."""
+    blocker = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    return blocker
+
+
+# Figures lines of the chaos test (test_chaos.py), shown in the terminal summary even under -q,
+# where the output of passing tests is captured.
+CHAOS_FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if CHAOS_FIGURES:
+        terminalreporter.section("chaos")
+        for line in CHAOS_FIGURES:
+            terminalreporter.write_line(line)

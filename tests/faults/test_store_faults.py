@@ -11,9 +11,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from durable_lambda.runtime import Runtime
 from durable_lambda.wire.errors import ServiceException, TooManyRequestsException
-from tests.faults.conftest import LiveServer, Rig
+from tests.faults.conftest import Disk, LiveServer, Rig, lock_database
 from tests.faults.invariants import check_snapshot
 
 BIG = '"' + "x" * 200_000 + '"'
@@ -33,55 +31,6 @@ BIG = '"' + "x" * 200_000 + '"'
 
 def step(op_id: str, action: str, **extra: object) -> dict[str, object]:
     return {"Id": op_id, "Type": "STEP", "SubType": "Step", "Action": action, **extra}
-
-
-class Disk:
-    """Switches every connection of the store between full and not full."""
-
-    def __init__(self) -> None:
-        self.conns: list[sqlite3.Connection] = []
-        self.full = False
-
-    def on_connect(self, conn: sqlite3.Connection) -> None:
-        self.conns.append(conn)
-        self._apply(conn)
-
-    def _apply(self, conn: sqlite3.Connection) -> None:
-        # Below the current size SQLite pins the limit to the current size: no page can be added.
-        conn.execute(f"PRAGMA max_page_count={1 if self.full else 2**30}")
-
-    def set_full(self, full: bool) -> None:
-        self.full = full
-        for conn in self.conns:
-            try:
-                self._apply(conn)
-            except sqlite3.ProgrammingError:
-                pass  # a connection the store closed
-
-
-@pytest.fixture
-def busy_rig(tmp_path: Path) -> Iterator[Rig]:
-    r = Rig(tmp_path / "state.db", busy_timeout=0.2)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def disk() -> Disk:
-    return Disk()
-
-
-@pytest.fixture
-def full_rig(tmp_path: Path, disk: Disk) -> Iterator[Rig]:
-    r = Rig(tmp_path / "state.db", on_connect=disk.on_connect)
-    yield r
-    r.close()
-
-
-def _lock(path: Path) -> sqlite3.Connection:
-    blocker = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    blocker.execute("BEGIN IMMEDIATE")
-    return blocker
 
 
 def _state(rig: Rig) -> tuple[Any, ...]:
@@ -100,7 +49,7 @@ def test_locked_database_is_429_and_changes_nothing(busy_rig: Rig) -> None:
     rig = busy_rig
     arn, ticket, token, callback_id = _callback(rig)
     other = rig.start()
-    blocker = _lock(rig.path)
+    blocker = lock_database(rig.path)
     try:
         before = _state(rig)
         calls = {
@@ -142,7 +91,7 @@ def test_locked_database_over_http_is_a_retryable_429(busy_rig: Rig, tmp_path: P
                 aws_secret_access_key="test", config=Config(retries={"max_attempts": attempts, "mode": "standard"}),
             )
 
-        blocker = _lock(rig.path)
+        blocker = lock_database(rig.path)
         try:
             with pytest.raises(ClientError) as info:
                 client(1).send_durable_execution_callback_heartbeat(CallbackId=callback_id)

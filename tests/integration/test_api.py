@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-import uvicorn
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from durable_lambda.api import create_app
-from durable_lambda.runtime import Runtime
+from tests.live import Server, zip_of
 
 DURABLE_APP = '''
 from durable_lambda import durable_execution
@@ -55,36 +49,6 @@ def handler(event, context):
 '''
 
 
-def zip_of(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
-
-
-class Server:
-    def __init__(self, tmp_path: Path) -> None:
-        self.runtime = Runtime.open(tmp_path / "state.db", invoker="process")
-        self.runtime.start()
-        config = uvicorn.Config(create_app(self.runtime, state_dir=tmp_path), host="127.0.0.1", port=0, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self.runtime.endpoint_url = self.url
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.runtime.stop()
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     srv = Server(tmp_path)
@@ -94,10 +58,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def client(server: Server) -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
+    return server.client()
 
 
 def create(client: Any, name: str, handler: str, *, durable: bool = True, **extra: Any) -> dict[str, Any]:

@@ -8,28 +8,20 @@ batched into a few tests.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-import uvicorn
-from botocore.config import Config
 
-from durable_lambda.api import create_app
-from durable_lambda.runtime import Runtime
+from tests.live import ROLE, Server, zip_of
 
 AWS = Path(sys.executable).with_name("aws")
-ROLE = "arn:aws:iam::000000000000:role/test"
 
 APPROVAL_APP = '''
 from durable_lambda import durable_execution
@@ -53,44 +45,6 @@ def handler(event, context):
 def other(event, context):
     return {{"tag": "{tag}-other"}}
 '''
-
-
-def zip_of(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
-
-
-class Server:
-    def __init__(self, tmp_path: Path) -> None:
-        self.runtime = Runtime.open(tmp_path / "state.db", invoker="process")
-        self.runtime.start()
-        app = create_app(self.runtime, state_dir=tmp_path)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self.runtime.endpoint_url = self.url
-
-    def client(self, *, validate: bool = True) -> Any:
-        config = Config(retries={"max_attempts": 1}, read_timeout=60, parameter_validation=validate)
-        return boto3.client(
-            "lambda", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test",
-            aws_secret_access_key="test", config=config,
-        )
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.runtime.stop()
-
 
 
 pytestmark = pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in the venv")

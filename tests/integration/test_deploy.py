@@ -8,18 +8,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from tests.live import free_port, lambda_client, serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -102,38 +99,13 @@ def handler(event, context):
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(state_dir: Path) -> Iterator[str]:
     """A real ``durable-lambda serve`` process on a free port; yields its URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port), "--db", str(state_dir / "state.db"), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.communicate()[1]
-                assert time.monotonic() < deadline, "server did not come up"
-                time.sleep(0.2)
+    command = [str(BIN), "serve", "--port", str(port), "--db", str(state_dir / "state.db"), "--log-level", "warning"]
+    with serve_process(command, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -142,16 +114,9 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def lambda_client(url: str) -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, read_timeout=90),
-    )
-
-
 @pytest.fixture
 def client(endpoint: str) -> Any:
-    return lambda_client(endpoint)
+    return lambda_client(endpoint, read_timeout=90)
 
 
 def write_app(root: Path, *, rule: str = "positive", release: str = "v1") -> Path:

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from tests.integration.test_api import Server, wait_event, wait_status
+from tests.live import Server
+from tests.integration.test_api import wait_event, wait_status
 
 OFFICIAL = Path(__file__).resolve().parents[2] / ".cache" / "official" / "aws_durable_execution_sdk_python"
 
@@ -80,10 +79,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def client(server: Server) -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
+    return server.client()
 
 
 def test_official_sdk_handler_runs_unchanged(client: Any) -> None:

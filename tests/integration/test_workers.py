@@ -10,11 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from tests.integration.test_api import Server, zip_of
+from tests.live import Server, zip_of
 
 PKG_INIT = "from .helper import shout\n"
 PKG_HELPER = "def shout(text):\n    return text.upper() + '!'\n"
@@ -83,10 +81,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def client(server: Server) -> Any:
-    c = boto3.client(
-        "lambda", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
+    c = server.client()
     c.create_function(
         FunctionName="probe", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
         Handler="probe.handler", Code={"ZipFile": zip_of(FILES)}, Timeout=3, MemorySize=256,

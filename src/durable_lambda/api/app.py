@@ -76,11 +76,12 @@ class Router:
         return None
 
 
-def create_app(runtime: Any, *, state_dir: str | Path | None = None) -> Starlette:
+def create_app(runtime: Any, *, state_dir: str | Path | None = None, auth: Any = None) -> Starlette:
     """The ASGI app serving ``runtime`` (started and stopped by the caller).
 
     ``state_dir`` holds uploaded function code (``<state_dir>/functions/<name>/<n>/``); it
     defaults to the directory of the runtime's log dir parent, i.e. next to the database.
+    ``auth`` (an ``api.auth.Authenticator``) makes every request authenticate first.
     """
     from durable_lambda.api import durable_routes, function_routes, invoke_routes
 
@@ -95,6 +96,8 @@ def create_app(runtime: Any, *, state_dir: str | Path | None = None) -> Starlett
         segments = split_raw_path(request.scope.get("raw_path") or request.url.path.encode())
         found = router.match(request.method, segments)
         try:
+            if auth is not None:
+                await auth.authenticate(request, segments)
             if found is None:
                 raise UnknownOperationException(f"Unknown operation: {request.method} {request.url.path}")
             handler, params = found

@@ -1,7 +1,7 @@
 """Function management under ``/2015-03-31/`` (lambda-api.md §2, §5): CreateFunction,
 GetFunction(Configuration), UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-ListFunctions, PublishVersion and ListVersionsByFunction; the alias operations are in
-``alias_routes`` and served from the same table.
+ListFunctions, PublishVersion, ListVersionsByFunction and Put/Get/DeleteFunctionConcurrency; the
+alias operations are in ``alias_routes`` and served from the same table.
 
 Functions created here are durable when the request carries ``DurableConfig`` and plain
 otherwise; they run in worker processes (the server's runtime is opened with the process
@@ -51,6 +51,7 @@ from durable_lambda.engine.records import FunctionRecord
 from durable_lambda.wire.errors import (
     InvalidParameterValueException,
     LambdaApiError,
+    PreconditionFailedException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
@@ -159,12 +160,16 @@ async def create_function(ctx: ApiContext, request: Request, params: dict[str, s
 async def get_function(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
     name, qualifier = qualified_name(request, params)
     record, arn_qualifier = await run_in_threadpool(_describe, ctx, name, qualifier)
+    reserved = await run_in_threadpool(ctx.engine.get_function_concurrency, name)
     code_dir = code_dir_of(record)
     location = f"file://{code_dir}" if code_dir is not None else f"file://{record.handler.rpartition(':')[0]}"
-    return json_response({
+    out: dict[str, Any] = {
         "Configuration": function_configuration(record, qualifier=arn_qualifier),
         "Code": {"RepositoryType": "S3", "Location": location},
-    })
+    }
+    if reserved is not None:
+        out["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
+    return json_response(out)
 
 
 async def get_configuration(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
@@ -190,7 +195,7 @@ async def update_code(ctx: ApiContext, request: Request, params: dict[str, str])
         if dry_run:
             check_zip(data).close()
             if revision_id is not None and revision_id != functions.function_revision(current):
-                raise functions.PreconditionFailedException("The Revision Id provided does not match the latest Revision Id.")
+                raise PreconditionFailedException("The Revision Id provided does not match the latest Revision Id.")
             return current
         code_dir = extract_code(ctx.state_dir, name, data)
 
@@ -305,6 +310,26 @@ async def list_versions(ctx: ApiContext, request: Request, params: dict[str, str
     return json_response(page([function_configuration(r) for r in records], request, "Versions"))
 
 
+async def put_concurrency(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
+    body = await read_json_object(request)
+    name = function_name(params)
+    value = body.get("ReservedConcurrentExecutions")
+    if value is None:
+        raise InvalidParameterValueException("ReservedConcurrentExecutions is required")
+    reserved = await run_in_threadpool(ctx.engine.put_function_concurrency, name, value)
+    return json_response({"ReservedConcurrentExecutions": reserved})
+
+
+async def get_concurrency(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
+    reserved = await run_in_threadpool(ctx.engine.get_function_concurrency, function_name(params))
+    return json_response({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
+
+
+async def delete_concurrency(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
+    await run_in_threadpool(ctx.engine.delete_function_concurrency, function_name(params))
+    return Response(status_code=204)
+
+
 ROUTES: list[RouteSpec] = [
     ("POST", "/2015-03-31/functions", create_function),
     ("GET", "/2015-03-31/functions", list_functions),
@@ -315,5 +340,8 @@ ROUTES: list[RouteSpec] = [
     ("PUT", f"{_FN}/code", update_code),
     ("POST", f"{_FN}/versions", publish_version),
     ("GET", f"{_FN}/versions", list_versions),
+    ("PUT", "/2017-10-31/functions/{FunctionName}/concurrency", put_concurrency),
+    ("GET", "/2019-09-30/functions/{FunctionName}/concurrency", get_concurrency),
+    ("DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", delete_concurrency),
     *alias_routes.ROUTES,
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from durable_lambda.cli import render
 
-__all__ = ["UserError"]
+__all__ = ["UserError", "add_synchronous_option"]
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 
@@ -19,10 +19,22 @@ class UserError(Exception):
     """A mistake in the command line or its input: reported as one line, exit status 2."""
 
 
+def add_synchronous_option(parser: argparse.ArgumentParser) -> None:
+    """``--synchronous`` of ``run`` and ``serve`` (docs/performance.md, "Durability")."""
+    parser.add_argument(
+        "--synchronous", type=str.upper, choices=["NORMAL", "FULL"], default="NORMAL",
+        help="SQLite durability: NORMAL (default) fsyncs the WAL at its checkpoints, so an "
+             "acknowledged write survives a process kill; FULL fsyncs every commit and also "
+             "survives power loss or an OS crash",
+    )
+
+
 def _open_runtime(args: argparse.Namespace, *, skip_time: bool = False, invoker: str = "thread") -> Any:
     from durable_lambda.runtime import Runtime
 
-    return Runtime.open(args.db, skip_time=skip_time, invoker=invoker)
+    return Runtime.open(
+        args.db, skip_time=skip_time, invoker=invoker, synchronous=getattr(args, "synchronous", "NORMAL")
+    )
 
 
 def _open_engine(args: argparse.Namespace) -> Any:

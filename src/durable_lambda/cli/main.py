@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
     run.add_argument("--json", action="store_true", help="machine-readable output")
     run.add_argument("--process", action="store_true", help="run the handler in a worker process")
+    commands.add_synchronous_option(run)
     run.add_argument(
         "--function",
         action="append",

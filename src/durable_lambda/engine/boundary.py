@@ -17,7 +17,7 @@ from durable_lambda.wire.errors import (
     TooManyRequestsException,
 )
 
-__all__ = ["MAX_PAGE", "clamp_ms", "parse_marker", "service_error", "translated"]
+__all__ = ["MAX_PAGE", "clamp_ms", "is_retryable", "parse_marker", "service_error", "translated"]
 
 log = logging.getLogger("durable_lambda.engine")
 
@@ -57,6 +57,15 @@ def service_error(err: StoreError) -> LambdaApiError:
     if not isinstance(err, TransientStoreError):
         log.error("store failure: %s", err)
     return ServiceException(f"store unavailable, nothing was written, retry: {err}")
+
+
+def is_retryable(err: BaseException) -> bool:
+    """Whether repeating the call may succeed: the store was busy (429) or transiently failed
+    (disk full, I/O: a ``ServiceException`` caused by a ``TransientStoreError``). Fenced calls,
+    invalid input and other store failures are not."""
+    if isinstance(err, (TooManyRequestsException, TransientStoreError)):
+        return True
+    return isinstance(err, ServiceException) and isinstance(err.__cause__, TransientStoreError)
 
 
 class translated:

@@ -20,7 +20,7 @@ from durable_lambda.engine.records import FunctionRecord
 from durable_lambda.store.base import Transaction
 from durable_lambda.wire.errors import (
     InvalidParameterValueException,
-    LambdaApiError,
+    PreconditionFailedException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
@@ -45,13 +45,6 @@ _REVISION_NS = uuid.UUID("6f1c1b5e-8a53-4a52-9d0e-3f1d2a0c7b11")
 # api_config key holding the highest version number ever published (numbers are never reused).
 LAST_PUBLISHED = "LastPublishedVersion"
 
-
-class PreconditionFailedException(LambdaApiError):  # noqa: N818  (Lambda's code)
-    """412: a ``RevisionId`` / ``CodeSha256`` precondition did not match (belongs in wire.errors)."""
-
-    status = 412
-    fault = "User"
-    message_key = "message"
 
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$")
 

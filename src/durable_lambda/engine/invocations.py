@@ -4,6 +4,9 @@ An invocation is dispatched under a lease recorded before the handler starts: a 
 token, a lease token and an expiry. Completing requires the lease token (fencing). Every
 completion writes ``InvocationCompleted``; a handler error or crash schedules the next attempt
 (bounded), a SUCCEEDED/FAILED output closes the execution, PENDING waits for the next completion.
+A lease that runs out (its holder died) is a failed attempt too: ``InvocationCompleted`` with
+``Runtime.ExitError``, counted against the same budget, so an execution whose invocations keep
+dying fails instead of being re-dispatched forever.
 """
 
 from __future__ import annotations
@@ -22,12 +25,24 @@ from durable_lambda.wire.errors import ResourceNotFoundException
 if TYPE_CHECKING:
     from durable_lambda.engine.service import Engine
 
-__all__ = ["claim", "complete", "execution_summary", "new_execution_row", "strip_payloads"]
+__all__ = [
+    "MAX_FAILED_INVOCATIONS",
+    "claim",
+    "complete",
+    "execution_summary",
+    "new_execution_row",
+    "record_failed_invocation",
+    "record_runtime_death",
+    "strip_payloads",
+]
 
 MAX_FAILED_INVOCATIONS = 6
 _IMMEDIATE_RETRIES = 3
 _STATE_PAGE = 1000
 _VALID_STATUS = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
+# Lambda's synchronous response limit (lambda-api.md §4 limits): the RIE's 6 MiB + 100 bytes cut-off.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
+LEASE_EXPIRED = {"ErrorType": "Runtime.ExitError", "ErrorMessage": "invocation lease expired: the runtime stopped responding"}
 
 
 def new_execution_row(
@@ -51,7 +66,7 @@ def new_execution_row(
         failed_invocations=0, lease_token=None, lease_owner=None, lease_expires_ms=None,
         invocation_start_ms=None, request_id=None,
         parent_arn=parent[0] if parent else None, parent_op_id=parent[1] if parent else None,
-        kind="durable" if function.durable else "plain",
+        kind="durable" if function.durable else "plain", retention_days=function.retention_period_days,
     )
 
 
@@ -90,7 +105,10 @@ def strip_payloads(event: dict[str, Any]) -> dict[str, Any]:
 
 def claim(
     tx: Transaction, ex: ExecutionRow, owner: str, lease_seconds: float, now: int, ids: IdSource
-) -> InvocationTicket:
+) -> tuple[InvocationTicket | None, ExecutionWriter]:
+    """Dispatches ``ex`` under a new lease. A lease that ran out first is recorded as a failed
+    attempt; when that attempt's retry is delayed (or the budget is spent) nothing is
+    dispatched and the ticket is ``None``."""
     w = ExecutionWriter(tx, ex, now, ids)
     if ex.lease_token is not None:
         # The previous attempt's lease ran out without a completion: its runtime died.
@@ -100,11 +118,15 @@ def claim(
                 "StartTimestamp": ex.invocation_start_ms,
                 "EndTimestamp": now,
                 "RequestId": ex.request_id,
-                "Error": error_details(
-                    {"ErrorType": "Runtime.ExitError", "ErrorMessage": "invocation lease expired: the runtime stopped responding"}
-                ),
+                "Error": error_details(LEASE_EXPIRED),
             },
         )
+        w.changes.update(
+            lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None, needs_invoke=0
+        )
+        if not record_failed_invocation(w, dict(LEASE_EXPIRED)):
+            w.flush()
+            return None, w
     token = ids.token()
     lease = ids.token()
     request_id = ids.request_id()
@@ -127,7 +149,7 @@ def claim(
     if not durable:
         # A plain function receives the caller's payload itself, as any Lambda function does.
         event = json.loads(ex.input_payload) if ex.input_payload and ex.input_payload.strip() else None
-    return InvocationTicket(
+    ticket = InvocationTicket(
         arn=ex.arn,
         function_name=ex.function_name,
         request_id=request_id,
@@ -137,11 +159,61 @@ def claim(
         version=ex.version,
         durable=durable,
     )
+    return ticket, w
+
+
+def record_failed_invocation(w: ExecutionWriter, error: dict[str, Any]) -> bool:
+    """Counts one failed attempt (handler error, crash, lost lease); True when the next attempt
+    may be dispatched at once, False when it waits for a retry timer or the execution failed."""
+    failed = w.ex.failed_invocations + 1
+    w.changes["failed_invocations"] = failed
+    if failed >= MAX_FAILED_INVOCATIONS:
+        finish_execution(w, "FAILED", error=error)
+        return False
+    if failed <= _IMMEDIATE_RETRIES:
+        w.changes["needs_invoke"] = 1
+        return True
+    delay_ms = min(2 ** (failed - _IMMEDIATE_RETRIES), 60) * 1000
+    w.tx.schedule_timer(w.ex.arn, "", "invocation_retry", w.now + delay_ms)
+    return False
+
+
+RUNTIME_DIED = {"ErrorType": "Runtime.ExitError", "ErrorMessage": "invocation lost: the runtime running it died"}
+
+
+def record_runtime_death(w: ExecutionWriter) -> None:
+    """Ends an attempt whose runtime provably died while handlers ran only in its worker
+    processes: the service failed, not the function, so the attempt is recorded but not
+    charged to the invocation retry budget, and the next one is dispatched at once."""
+    w.event(
+        "InvocationCompleted",
+        {
+            "StartTimestamp": w.ex.invocation_start_ms,
+            "EndTimestamp": w.now,
+            "RequestId": w.ex.request_id,
+            "Error": error_details(RUNTIME_DIED),
+        },
+    )
+    w.changes.update(
+        lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None, needs_invoke=1
+    )
+
+
+def _too_large(size: int) -> dict[str, Any]:
+    return {
+        "ErrorType": "Function.ResponseSizeTooLarge",
+        "ErrorMessage": f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+    }
 
 
 def _output_error(output: Any) -> dict[str, Any] | None:
     if not isinstance(output, dict) or output.get("Status") not in _VALID_STATUS:
         return {"ErrorType": "Runtime.InvalidResponse", "ErrorMessage": "durable handler returned an invalid response"}
+    result = output.get("Result")
+    if isinstance(result, str) and len(result) > MAX_RESPONSE_BYTES // 4:
+        size = len(json.dumps(output).encode())
+        if size > MAX_RESPONSE_BYTES:
+            return _too_large(size)
     return None
 
 
@@ -172,15 +244,7 @@ def complete(
         return  # stopped or timed out while the invocation ran
     pending = json.loads(ex.pending_outcome) if ex.pending_outcome else None
     if error is not None:
-        failed = ex.failed_invocations + 1
-        w.changes["failed_invocations"] = failed
-        if failed >= MAX_FAILED_INVOCATIONS:
-            finish_execution(w, "FAILED", error=error)
-        elif failed <= _IMMEDIATE_RETRIES:
-            w.changes["needs_invoke"] = 1
-        else:
-            delay_ms = min(2 ** (failed - _IMMEDIATE_RETRIES), 60) * 1000
-            w.tx.schedule_timer(ex.arn, "", "invocation_retry", w.now + delay_ms)
+        record_failed_invocation(w, error)
         return
     w.changes["failed_invocations"] = 0
     status = output["Status"]
@@ -220,10 +284,13 @@ def _complete_plain(
     w.changes.update(lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None)
     if w.ex.status != "RUNNING":
         return
+    result = json.dumps(output) if error is None else None
+    if result is not None and len(result) > MAX_RESPONSE_BYTES // 4 and len(result.encode()) > MAX_RESPONSE_BYTES:
+        error = _too_large(len(result.encode()))
     if error is not None:
         finish_execution(w, "FAILED", error=error)
     else:
-        finish_execution(w, "SUCCEEDED", result=json.dumps(output))
+        finish_execution(w, "SUCCEEDED", result=result)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ class StartExecution:
     qualifier: str | None = None  # $LATEST, a version or an alias; also accepted inline as name:qualifier
     execution_timeout_seconds: int | None = None
     execution_id: str | None = None  # pre-assigned for chained invokes (their ARN is recorded first)
+    # A RequestResponse Invoke: throttled (429) rather than queued at the function's reserved concurrency.
+    synchronous: bool = False
 
 
 @dataclass(frozen=True, slots=True)

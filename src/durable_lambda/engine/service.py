@@ -8,20 +8,18 @@ timestamps; failures are ``wire.errors`` exceptions.
 from __future__ import annotations
 
 import json
-import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from durable_lambda.engine import functions, invocations
-from durable_lambda.engine.boundary import MAX_PAGE, clamp_ms, parse_marker, translated
+from durable_lambda.engine import invocations
 from durable_lambda.engine.checkpoint.pipeline import apply_updates
-from durable_lambda.engine.clock import Clock, SystemClock
 from durable_lambda.engine.completions import apply_timer, complete_operation, finish_execution
 from durable_lambda.engine.events import ExecutionWriter, payload_details
-from durable_lambda.engine.ids import IdSource
-from durable_lambda.engine.records import FunctionRecord, InvocationTicket, StartExecution, StartResult
-from durable_lambda.store.base import ExecutionRow, Store
+from durable_lambda.engine.plumbing import NAME, TERMINAL
+from durable_lambda.engine.queries import ExecutionQueries
+from durable_lambda.engine.records import InvocationTicket, StartExecution, StartResult
+from durable_lambda.engine.registry import FunctionRegistry
+from durable_lambda.store.base import ExecutionRow
 from durable_lambda.wire.errors import (
     INVALID_CHECKPOINT_TOKEN,
     CallbackTimeoutException,
@@ -29,162 +27,16 @@ from durable_lambda.wire.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     RequestTooLargeException,
-    ResourceNotFoundException,
+    TooManyRequestsException,
 )
 from durable_lambda.wire.parse import MAX_PAYLOAD_BYTES, parse_checkpoint_body, parse_error_object, scrub
 
 __all__ = ["Engine"]
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_STATE_PAGE = 1000
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 
-
-class Engine:
-    def __init__(
-        self,
-        store: Store,
-        *,
-        clock: Clock | None = None,
-        ids: IdSource | None = None,
-        region: str = "us-east-1",
-        account_id: str = "000000000000",
-    ) -> None:
-        self.store = store
-        self.clock: Any = clock or SystemClock()
-        self.ids = ids or IdSource()
-        self.region = region
-        self.account_id = account_id
-        self._listeners: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
-
-    # -- plumbing ----------------------------------------------------------------------------
-    def add_listener(self, listener: Callable[[], None]) -> None:
-        """Called after commits that may make an execution runnable."""
-        self._listeners.append(listener)
-
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
-
-    def close(self) -> None:
-        self.store.close()
-
-    def function_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
-
-    def _tx(self) -> Any:
-        return translated(self.store.transaction())
-
-    def _read(self) -> Any:
-        """A read-only transaction: in WAL mode it never waits for a writer."""
-        return translated(self.store.transaction(write=False))
-
-    # -- functions ---------------------------------------------------------------------------
-    def put_function(self, record: FunctionRecord) -> None:
-        if not _NAME.match(record.name):
-            raise InvalidParameterValueException(f"invalid function name {record.name!r}")
-        with self._tx() as tx:
-            tx.put_function(record.name, record.handler, json.dumps(record.config_dict()), self.clock.now_ms())
-
-    def get_function(self, name: str, qualifier: str | None = None) -> FunctionRecord:
-        """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and name:qualifier."""
-        base, inline = functions.parse_function_ref(name)
-        wanted = qualifier or inline
-        if wanted is not None and wanted.isdigit() and len(wanted) > 19:
-            # No such version; int() of a 4300+ digit string would raise ValueError.
-            raise ResourceNotFoundException(f"Function not found: {self.function_arn(base)}:{wanted[:32]}")
-        with self._read() as tx:
-            return functions.resolve_function(tx, base, wanted, self.function_arn(base), self.ids)
-
-    def list_functions(self) -> list[FunctionRecord]:
-        """``$LATEST`` of every function, by name."""
-        with self._read() as tx:
-            rows = tx.list_functions()
-        return [functions.record_from_row(n, h, c, self.function_arn(n), "$LATEST") for n, h, c in rows]
-
-    def delete_function(self, name: str) -> None:
-        """Deletes a function with its versions and aliases; its executions stay readable."""
-        with self._tx() as tx:
-            if not tx.delete_function(name):
-                raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
-
-    def publish_version(self, name: str) -> FunctionRecord:
-        with self._tx() as tx:
-            row = tx.get_function(name)
-            if row is None:
-                raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
-            version = tx.publish_version(name, row[1], row[2], self.clock.now_ms())
-        return self.get_function(name, str(version))
-
-    def list_versions(self, name: str) -> list[FunctionRecord]:
-        with self._read() as tx:
-            latest = tx.get_function(name)
-            if latest is None:
-                raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
-            rows = tx.list_versions(name)
-        arn = self.function_arn(name)
-        out = [functions.record_from_row(name, latest[1], latest[2], arn, "$LATEST")]
-        out += [functions.record_from_row(name, h, c, arn, str(v)) for v, h, c in rows]
-        return out
-
-    def put_alias(
-        self, name: str, alias: str, version: str, *, routing: dict[str, float] | None = None, description: str = ""
-    ) -> dict[str, Any]:
-        with self._tx() as tx:
-            return functions.create_or_update_alias(tx, name, alias, version, routing=routing, description=description)
-
-    def get_alias(self, name: str, alias: str) -> dict[str, Any]:
-        with self._read() as tx:
-            row = tx.get_alias(name, alias)
-        if row is None:
-            raise ResourceNotFoundException(f"Alias not found: {self.function_arn(name)}:{alias}")
-        return {"Name": alias, "FunctionVersion": row[0], "Description": row[2],
-                "RoutingConfig": {"AdditionalVersionWeights": json.loads(row[1])}}
-
-    def delete_alias(self, name: str, alias: str) -> None:
-        with self._tx() as tx:
-            if not tx.delete_alias(name, alias):
-                raise ResourceNotFoundException(f"Alias not found: {self.function_arn(name)}:{alias}")
-
-    def list_aliases(self, name: str) -> list[dict[str, Any]]:
-        with self._read() as tx:
-            rows = tx.list_aliases(name)
-        return [{"Name": a, "FunctionVersion": v, "Description": d,
-                 "RoutingConfig": {"AdditionalVersionWeights": json.loads(r)}} for a, v, r, d in rows]
-
-    # API-facing registry changes: each one transaction with its checks (engine/functions.py).
-    def create_function(self, record: FunctionRecord) -> None:
-        """CreateFunction: like ``put_function`` but a taken name is a 409."""
-        if not _NAME.match(record.name):
-            raise InvalidParameterValueException(f"invalid function name {record.name!r}")
-        with self._tx() as tx:
-            functions.insert_function(tx, record, self.clock.now_ms())
-
-    def update_function(
-        self, name: str, change: Callable[[FunctionRecord], FunctionRecord], revision_id: str | None = None
-    ) -> FunctionRecord:
-        with self._tx() as tx:
-            return functions.update_function(tx, name, change, function_arn=self.function_arn(name),
-                                             now_ms=self.clock.now_ms(), revision_id=revision_id)
-
-    def publish_function_version(self, name: str, **preconditions: Any) -> FunctionRecord:
-        """PublishVersion (``description``, ``code_sha256``, ``revision_id``); unchanged -> newest."""
-        with self._tx() as tx:
-            return functions.publish(tx, name, function_arn=self.function_arn(name),
-                                     now_ms=self.clock.now_ms(), **preconditions)
-
-    def delete_function_version(self, name: str, qualifier: str) -> None:
-        with self._tx() as tx:
-            functions.delete_version(tx, name, qualifier, function_arn=self.function_arn(name))
-
-    def create_alias(self, name: str, alias: str, version: str, **fields: Any) -> dict[str, Any]:
-        with self._tx() as tx:
-            return functions.create_alias(tx, name, alias, version, function_arn=self.function_arn(name), **fields)
-
-    def update_alias(self, name: str, alias: str, **fields: Any) -> dict[str, Any]:
-        with self._tx() as tx:
-            return functions.update_alias(tx, name, alias, function_arn=self.function_arn(name), **fields)
+class Engine(FunctionRegistry, ExecutionQueries):
+    """``Engine(store, clock=..., ids=..., region=..., account_id=..., max_operations=25_000)``
+    (constructor in ``plumbing.EngineCore``)."""
 
     # -- executions --------------------------------------------------------------------------
     def start_execution(self, request: StartExecution, *, parent: tuple[str, str] | None = None) -> StartResult:
@@ -200,13 +52,15 @@ class Engine:
                     f"Could not parse request body into json: Could not parse payload into json: {err.msg}"
                 ) from err
         name = request.execution_name or self.ids.execution_id()
-        if not _NAME.match(name):
+        if not NAME.match(name):
             raise InvalidParameterValueException("DurableExecutionName must be 1-64 characters of [a-zA-Z0-9-_]")
         now = self.clock.now_ms()
         execution_id = request.execution_id or self.ids.execution_id()
         arn = f"{function.function_arn}:{function.version}/durable-execution/{name}/{execution_id}"
         timeout = request.execution_timeout_seconds or function.execution_timeout_seconds
         with self._tx() as tx:
+            if request.synchronous:
+                _check_throttle(tx, function.name, function.durable)
             existing = tx.find_execution(function.name, name) if function.durable else None
             if existing is not None:
                 if existing.input_payload == payload:
@@ -230,86 +84,6 @@ class Engine:
             w.flush()
         self._notify()
         return StartResult(arn, True)
-
-    def _require(self, tx: Any, arn: str) -> ExecutionRow:
-        if not isinstance(arn, str):
-            raise InvalidParameterValueException("DurableExecutionArn must be a string")
-        ex = tx.get_execution(arn)
-        if ex is None:
-            raise ResourceNotFoundException(f"Durable execution not found: {arn}")
-        return ex  # type: ignore[no-any-return]
-
-    def get_execution(self, arn: str) -> dict[str, Any]:
-        with self._read() as tx:
-            ex = self._require(tx, arn)
-        return invocations.execution_summary(ex, full=True)
-
-    def list_executions(
-        self,
-        function_name: str | None = None,
-        *,
-        statuses: list[str] | None = None,
-        name: str | None = None,
-        started_after: int | None = None,
-        started_before: int | None = None,
-        marker: str | None = None,
-        max_items: int | None = None,
-        reverse: bool = False,
-    ) -> dict[str, Any]:
-        offset = parse_marker(marker)
-        limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else 1000
-        started_after, started_before = clamp_ms(started_after), clamp_ms(started_before)
-        with self._read() as tx:
-            if function_name is not None and tx.get_function(function_name) is None:
-                raise ResourceNotFoundException(f"Function not found: {self.function_arn(function_name)}")
-            rows = tx.list_executions(
-                function_name=function_name, statuses=statuses, name=name, started_after=started_after,
-                started_before=started_before, reverse=reverse, limit=limit + 1, offset=offset,
-            )
-        out: dict[str, Any] = {"DurableExecutions": [invocations.execution_summary(r) for r in rows[:limit]]}
-        if len(rows) > limit:
-            out["NextMarker"] = str(offset + limit)
-        return out
-
-    def list_version_executions(self, function_name: str, version: str, **filters: Any) -> dict[str, Any]:
-        """ListDurableExecutionsByFunction with a ``Qualifier``: only executions pinned to
-        ``version`` (``$LATEST`` or a number). Filters and paging as ``list_executions``."""
-        offset = parse_marker(filters.pop("marker", None))
-        max_items = filters.pop("max_items", None)
-        limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else 1000
-        for key in ("started_after", "started_before"):
-            filters[key] = clamp_ms(filters.get(key))
-        with self._read() as tx:
-            if tx.get_function(function_name) is None:
-                raise ResourceNotFoundException(f"Function not found: {self.function_arn(function_name)}")
-            rows = tx.list_executions(function_name=function_name, version=version, limit=limit + 1, offset=offset, **filters)
-        out: dict[str, Any] = {"DurableExecutions": [invocations.execution_summary(r) for r in rows[:limit]]}
-        if len(rows) > limit:
-            out["NextMarker"] = str(offset + limit)
-        return out
-
-    def get_history(
-        self,
-        arn: str,
-        *,
-        include_execution_data: bool = False,
-        marker: str | None = None,
-        max_items: int | None = None,
-        reverse: bool = False,
-    ) -> dict[str, Any]:
-        after = parse_marker(marker)
-        limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else None
-        with self._read() as tx:
-            self._require(tx, arn)
-            events = tx.read_events(arn, after=after, limit=(limit + 1) if limit else None, reverse=reverse)
-        out: dict[str, Any] = {}
-        if limit is not None and len(events) > limit:
-            events = events[:limit]
-            out["NextMarker"] = str(events[-1]["EventId"])
-        if not include_execution_data:
-            events = [invocations.strip_payloads(e) for e in events]
-        out["Events"] = events
-        return out
 
     def stop_execution(self, arn: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
         err = parse_error_object(error) if error is not None else {"ErrorType": "Execution.Stopped", "ErrorMessage": "Execution stopped"}
@@ -341,6 +115,11 @@ class Engine:
                 )
             w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
             apply_updates(w, updates)
+            if w.op_seq > self.max_operations:  # raised before flush: the transaction rolls back
+                raise InvalidParameterValueException(
+                    f"Checkpoint rejected: the durable execution would hold {w.op_seq} operations, more "
+                    f"than the limit of {self.max_operations} operations per execution"
+                )
             completed = "pending_outcome" in w.changes
             new_token = None if completed else self.ids.token()
             # What the handler has not seen: service-side changes since its last look (read from
@@ -365,23 +144,13 @@ class Engine:
                 last_client_token=client_token, last_response=json.dumps(response) if client_token else None,
             )
             w.flush()
-        self._after(w, arn)
+        # A checkpoint makes no execution runnable by itself (its own is running); only its
+        # effects may (a chained invoke's start, a child's outcome). Not waking the dispatcher on
+        # every step keeps it off the checkpoint path; timers a checkpoint schedules are at least
+        # 1 s ahead and the dispatcher re-reads the next timer at least once a second while
+        # invocations run.
+        self._after(w, arn, notify=bool(w.effects))
         return response
-
-    def get_execution_state(
-        self, arn: str, checkpoint_token: str, marker: str | None = None, max_items: int | None = None
-    ) -> dict[str, Any]:
-        offset = parse_marker(marker)
-        limit = max_items if max_items and 0 < max_items <= _STATE_PAGE else _STATE_PAGE
-        with self._read() as tx:
-            ex = tx.get_execution(arn) if isinstance(arn, str) else None
-            if ex is None or not checkpoint_token or ex.checkpoint_token != checkpoint_token:
-                raise InvalidParameterValueException(f"{INVALID_CHECKPOINT_TOKEN}: cannot read state")
-            ops = tx.all_operations(arn, offset=offset, limit=limit + 1)
-        out: dict[str, Any] = {"Operations": ops[:limit]}
-        if len(ops) > limit:
-            out["NextMarker"] = str(offset + limit)
-        return out
 
     # -- callbacks ---------------------------------------------------------------------------
     def _callback_op(self, tx: Any, callback_id: Any) -> tuple[ExecutionRow, dict[str, Any]]:
@@ -454,17 +223,33 @@ class Engine:
             self._notify()
         return fired
 
-    def next_due_ms(self) -> int | None:
-        with self._read() as tx:
-            return tx.next_due_ms()  # type: ignore[no-any-return]
-
     # -- invocations -------------------------------------------------------------------------
     def claim_invocation(self, owner: str, lease_seconds: float, arn: str | None = None) -> InvocationTicket | None:
+        """Leases the oldest runnable execution whose function is below its reserved concurrency.
+
+        An expired lease found on the way is recorded as a failed attempt; if that attempt's
+        retry waits (or its execution failed), the next runnable execution is looked at."""
+        while True:
+            with self._tx() as tx:
+                now = self.clock.now_ms()
+                at_limit = tx.functions_at_concurrency_limit(now)
+                ex = tx.claimable_execution(now, arn, exclude_functions=at_limit)
+                if ex is None:
+                    return None
+                ticket, w = invocations.claim(tx, ex, owner, lease_seconds, now, self.ids)
+            if ticket is not None:
+                return ticket
+            self._after(w, ex.arn)
+
+    def delete_expired_executions(self, limit: int = 100) -> int:
+        """Retention: deletes up to ``limit`` executions that finished more than their
+        ``RetentionPeriodInDays`` ago (row, operations, history, timers, callbacks). Running
+        executions are never touched. Returns how many were deleted."""
         with self._tx() as tx:
-            ex = tx.claimable_execution(self.clock.now_ms(), arn)
-            if ex is None:
-                return None
-            return invocations.claim(tx, ex, owner, lease_seconds, self.clock.now_ms(), self.ids)
+            arns = tx.expired_executions(self.clock.now_ms(), limit)
+            if arns:
+                tx.delete_executions(arns)
+        return len(arns)
 
     def complete_invocation(
         self,
@@ -501,6 +286,32 @@ class Engine:
             if ex.lease_token is not None:
                 tx.update_execution(arn, lease_expires_ms=self.clock.now_ms())
 
+    def release_dead_leases(
+        self, owner_is_dead: Callable[[str], bool], *, forgive: Callable[[str], bool] | None = None
+    ) -> list[str]:
+        """Ends now every live lease whose owner ``owner_is_dead`` proves gone (a runtime
+        restarting after a crash); returns the ARNs, which the next claims re-dispatch. An
+        owner ``forgive`` accepts (its handlers could not have killed it) has its lost attempts
+        recorded without charging the retry budget; the others expire as if timed out."""
+        released: list[str] = []
+        with self._tx() as tx:
+            now = self.clock.now_ms()
+            for ex in tx.list_executions(statuses=["RUNNING"]):
+                if ex.lease_token is None or (ex.lease_expires_ms or 0) <= now:
+                    continue
+                if not ex.lease_owner or not owner_is_dead(ex.lease_owner):
+                    continue
+                if forgive is not None and forgive(ex.lease_owner):
+                    w = ExecutionWriter(tx, ex, now, self.ids)
+                    invocations.record_runtime_death(w)
+                    w.flush()
+                else:
+                    tx.update_execution(ex.arn, lease_expires_ms=now)
+                released.append(ex.arn)
+        if released:
+            self._notify()
+        return released
+
     # -- effects -----------------------------------------------------------------------------
     def _after(self, w: ExecutionWriter, arn: str, *, notify: bool = True) -> None:
         for kind, info in w.effects:
@@ -510,3 +321,14 @@ class Engine:
                 invocations.finish_chained_invoke(self, w.ex, info)
         if notify:
             self._notify()
+
+
+def _check_throttle(tx: Any, function_name: str, durable: bool) -> None:
+    """A synchronous Invoke beyond the function's reserved concurrency is throttled (429): with 0
+    always; for a plain function when that many invocations are already running or queued
+    (durable executions queue instead: the dispatcher starts them as slots free up)."""
+    reserved = tx.get_reserved_concurrency(function_name)
+    if reserved is None:
+        return
+    if reserved == 0 or (not durable and tx.count_running(function_name) >= reserved):
+        raise TooManyRequestsException("Rate Exceeded.", Reason="ReservedFunctionConcurrentInvocationLimitExceeded")

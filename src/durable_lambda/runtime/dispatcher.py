@@ -2,8 +2,11 @@
 
 Loop: apply due timers, claim runnable invocations (the engine records a lease for each before
 the handler starts), run each on a pool thread through an ``Invoker``, record the outcome with
-``complete_invocation``. Nothing here retries behind the engine's back: attempts and backoff are
-decided by the engine when an invocation completes with an error.
+``complete_invocation``. Attempts and backoff of invocations are decided by the engine when an
+invocation completes with an error. The dispatcher retries only its own store calls that failed
+retryably (busy: 429, disk full: transient 500): recording an outcome is retried with backoff for
+up to a lease duration rather than dropped; a fenced or otherwise failed call is not retried.
+Every minute of engine time it also deletes a batch of executions past their retention.
 
 Time: with a ``SkippingClock`` and ``skip_time=True`` the dispatcher jumps the clock to the next
 due timer whenever nothing is running and nothing is runnable, so waits and retry delays take no
@@ -16,11 +19,12 @@ import logging
 import threading
 from collections import OrderedDict
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from durable_lambda.runtime.leases import new_owner_id, owner_is_provably_dead, owner_isolated_handlers
+from durable_lambda.engine.boundary import is_retryable
 from durable_lambda.runtime.invokers import (
     FunctionConfig,
     InvocationRequest,
@@ -32,11 +36,22 @@ __all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
 
-_IDLE_POLL_SECONDS = 0.25
+# The loop sleeps until the next timer or lease expiry; wake() (every start, callback answer,
+# timer firing and completion in this process: engine listeners) cuts the sleep short. The caps
+# only bound how late it notices what nobody announced: work written by other processes sharing
+# the database (idle cap), and timers that this process's running invocations schedule with a
+# checkpoint (always at least 1 s ahead: waits, step retries, callback timeouts; busy cap).
+_IDLE_POLL_SECONDS = 2.0
+_BUSY_POLL_SECONDS = 1.0
+# Skip-time jumps straight to these timers; an execution-timeout timer only when no invocation
+# holds a live lease anywhere (its execution may still be about to checkpoint).
+_SKIPPABLE_TIMERS = frozenset({"wait", "retry", "callback_timeout", "callback_heartbeat", "invocation_retry"})
 # Leases are short and renewed while the invocation runs, so the executions of a runtime that
 # died (kill -9, power loss) are re-dispatched within seconds by any other dispatcher.
 LEASE_SECONDS = 30.0
 _RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
+_RETENTION_SWEEP_EVERY_MS = 60_000
+_RETENTION_BATCH = 100
 
 
 class Dispatcher:
@@ -54,7 +69,8 @@ class Dispatcher:
         self.invoker_for = invoker_for
         self.max_concurrency = max_concurrency
         self.skip_time = skip_time
-        self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
+        # host:pid:nonce, so a restarted runtime can prove this one dead (runtime/leases.py)
+        self.owner = new_owner_id()
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="dl-inv")
         self._wake = threading.Condition()
         self._pending_wake = False
@@ -68,14 +84,37 @@ class Dispatcher:
         self.log_tails: OrderedDict[str, str] = OrderedDict()
         self._renewer: threading.Thread | None = None
         self._stop_event = threading.Event()
+        # Recording an outcome that failed retryably is retried for this long (the lease stays
+        # renewed meanwhile; after giving up it expires and the engine counts a failed attempt).
+        self.record_retry_seconds = LEASE_SECONDS
+        self.record_retries = 0  # retries made so far (tests, diagnostics)
+        self._next_sweep_ms: int | None = None  # engine time of the next retention sweep
+        add_listener = getattr(engine, "add_listener", None)
+        if add_listener is not None:
+            add_listener(self.wake)  # engine commits that make work runnable (callbacks, starts)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            self._release_dead_leases()
             self._thread = threading.Thread(target=self._loop, name="dl-dispatcher", daemon=True)
             self._thread.start()
             self._renewer = threading.Thread(target=self._renew_loop, name="dl-lease", daemon=True)
             self._renewer.start()
+
+    def _release_dead_leases(self) -> None:
+        """At start: invocations whose runtime provably died (killed on this host) are
+        re-dispatched now instead of after their lease runs out."""
+        release = getattr(self.engine, "release_dead_leases", None)
+        if release is None:
+            return
+        try:
+            released = release(owner_is_provably_dead, forgive=owner_isolated_handlers)
+        except Exception:  # recovery is an optimisation: expiry still re-dispatches them
+            log.warning("releasing the leases of dead runtimes failed", exc_info=True)
+            return
+        if released:
+            log.info("re-dispatching %d invocation(s) of a runtime that died", len(released))
 
     def _renew_loop(self) -> None:
         """Heartbeats the lease of every running invocation."""
@@ -105,6 +144,7 @@ class Dispatcher:
     def step(self) -> bool:
         """Fires timers and launches claimable invocations. Returns True if anything started."""
         self.engine.fire_due_timers()
+        self._sweep_retention()
         started = False
         while self._running < self.max_concurrency:
             ticket = self.engine.claim_invocation(self.owner, self._lease_seconds())
@@ -120,6 +160,16 @@ class Dispatcher:
     def idle(self) -> bool:
         return self._running == 0
 
+    def _sweep_retention(self) -> None:
+        """Deletes one batch of expired executions per minute of engine time (at once again
+        while whole batches come back)."""
+        sweep = getattr(self.engine, "delete_expired_executions", None)
+        now = self.engine.clock.now_ms()
+        if sweep is None or (self._next_sweep_ms is not None and now < self._next_sweep_ms):
+            return
+        deleted = sweep(_RETENTION_BATCH)
+        self._next_sweep_ms = now if deleted >= _RETENTION_BATCH else now + _RETENTION_SWEEP_EVERY_MS
+
     def _lease_seconds(self) -> float:
         return LEASE_SECONDS
 
@@ -128,8 +178,11 @@ class Dispatcher:
             try:
                 started = self.step()
             except Exception as err:  # keep dispatching; record for the tests and the log
-                log.exception("dispatcher round failed")
-                self.errors.append(err)
+                if is_retryable(err):  # busy or transiently failing store: the next round retries
+                    log.warning("dispatcher round failed, retrying: %s", err)
+                else:
+                    log.exception("dispatcher round failed")
+                    self.errors.append(err)
                 started = False
             if started:
                 continue
@@ -138,20 +191,33 @@ class Dispatcher:
             self._sleep_until_due()
 
     def _advance_clock(self) -> bool:
-        due = self.engine.next_due_ms()
+        """Skip-time: jumps the clock to the next timer when nothing can happen before it.
+
+        Runnable work and the next timer are read in one snapshot, right before the jump: an
+        execution started after this round's claims is either in that snapshot (runnable: no
+        jump) or not (its timers are not either), so a just-started execution never jumps to
+        its own execution timeout before its first invocation ran.
+        """
         clock = getattr(self.engine, "clock", None)
-        if due is None or clock is None or not hasattr(clock, "advance_to"):
+        if clock is None or not hasattr(clock, "advance_to") or not hasattr(self.engine, "dispatch_outlook"):
             return False
-        if due > clock.now_ms():
-            clock.advance_to(due)
+        outlook = self.engine.dispatch_outlook()
+        timer = outlook.next_timer
+        if outlook.runnable or timer is None:
+            return False
+        if timer.kind not in _SKIPPABLE_TIMERS and outlook.next_lease_expiry_ms is not None:
+            return False  # an invocation is in flight somewhere: only its own timers may skip
+        if timer.due_ms > clock.now_ms():
+            clock.advance_to(timer.due_ms)
         return True
 
     def _sleep_until_due(self) -> None:
-        timeout = _IDLE_POLL_SECONDS
-        due = self.engine.next_due_ms()
-        if due is not None:
-            now = self.engine.clock.now_ms()
-            timeout = max(0.0, min(timeout, (due - now) / 1000.0))
+        timeout = _BUSY_POLL_SECONDS if self._running else _IDLE_POLL_SECONDS
+        now = self.engine.clock.now_ms()
+        outlook = getattr(self.engine, "dispatch_outlook", None)
+        wakeup = outlook().next_wakeup_ms(now) if outlook is not None else self.engine.next_due_ms()
+        if wakeup is not None:
+            timeout = max(0.0, min(timeout, (wakeup - now) / 1000.0))
         with self._wake:
             if not self._pending_wake and not self._stopped:
                 self._wake.wait(timeout)
@@ -191,7 +257,7 @@ class Dispatcher:
                     }
                 )
                 output = None
-            self.engine.complete_invocation(
+            self._record_outcome(
                 ticket, output=output, error=result.error, started_ms=started_ms, ended_ms=ended_ms
             )
         except Exception as err:
@@ -205,3 +271,24 @@ class Dispatcher:
                 self._wake.notify_all()
             with self.changed:
                 self.changed.notify_all()
+
+    def _record_outcome(self, ticket: Any, **outcome: Any) -> None:
+        """``complete_invocation``, retried with backoff while it fails retryably, for up to
+        ``record_retry_seconds`` (and not past ``stop``); other errors are raised at once."""
+        deadline = time.monotonic() + self.record_retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                self.engine.complete_invocation(ticket, **outcome)
+                return
+            except Exception as err:
+                if not is_retryable(err) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("recording the outcome of %s failed, retrying in %.2f s: %s", ticket.arn, delay, err)
+                self.record_retries += 1
+            if self._stop_event.wait(delay):
+                # stopping: one last try, then the lease expiry re-dispatches the execution
+                self.engine.complete_invocation(ticket, **outcome)
+                return
+            delay = min(delay * 2, 2.0)
+

@@ -131,10 +131,13 @@ class ProcessInvoker:
     """Runs handlers in warm worker processes (see ``runtime/workers.py``)."""
 
     def __init__(self, log_dir: str | None = None, *, endpoint_url: str | None = None,
-                 region: str = "us-east-1") -> None:
+                 region: str = "us-east-1", grants: Any = None, worker_uid: int | None = None,
+                 worker_gid: int | None = None) -> None:
         from durable_lambda.runtime.workers import HostConfig, WorkerPool
 
-        self.pool = WorkerPool(HostConfig(endpoint_url=endpoint_url, region=region, log_dir=log_dir))
+        host = HostConfig(endpoint_url=endpoint_url, region=region, log_dir=log_dir,
+                          worker_uid=worker_uid, worker_gid=worker_gid)
+        self.pool = WorkerPool(host, grants)
 
     def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
         return self.pool.invoke(request, engine)

@@ -21,6 +21,7 @@ from durable_lambda.runtime.invokers import (
     Invoker,
     ProcessInvoker,
 )
+from durable_lambda.runtime.leases import new_owner_id, owner_isolated_handlers
 from durable_lambda.runtime.logs import install_log_sink
 
 __all__ = ["InvokeResult", "Runtime"]
@@ -57,6 +58,9 @@ class Runtime:
         self.default_invoker = invoker
         # Where worker processes reach the Lambda API (AWS_ENDPOINT_URL_LAMBDA); set by `serve`.
         self.endpoint_url: str | None = None
+        # Set by `serve`: worker credentials and identity (ProcessInvoker keywords: grants,
+        # worker_uid, worker_gid; see runtime/sandbox.py and docs/security.md).
+        self.worker_options: dict[str, Any] = {}
         self._invoker_by_function: dict[str, str] = {}
         self.dispatcher = Dispatcher(
             engine,
@@ -65,6 +69,8 @@ class Runtime:
             max_concurrency=max_concurrency,
             skip_time=skip_time,
         )
+        if invoker == "process":  # its leases say so: its death is never a handler's doing
+            self.dispatcher.owner = new_owner_id(isolated_handlers=True)
 
     @classmethod
     def open(
@@ -76,7 +82,9 @@ class Runtime:
         log_dir: str | Path | None = None,
         max_concurrency: int = 16,
         synchronous: str = "NORMAL",
+        max_operations: int | None = None,
     ) -> Runtime:
+        """``max_operations``: operations one execution may hold (default 25,000, the engine's)."""
         from durable_lambda.engine import Engine, SkippingClock, SystemClock
         from durable_lambda.store import open_store
 
@@ -84,7 +92,7 @@ class Runtime:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         store = open_store(str(db_path), synchronous=synchronous)
         clock = SkippingClock() if skip_time else SystemClock()
-        engine = Engine(store, clock=clock)
+        engine = Engine(store, clock=clock, **({"max_operations": max_operations} if max_operations else {}))
         if log_dir is None:
             log_dir = db_path.parent / "logs"
         return cls(
@@ -134,6 +142,8 @@ class Runtime:
         )
         if invoker is not None:
             self._invoker_by_function[name] = invoker
+            if invoker != "process" and owner_isolated_handlers(self.dispatcher.owner):
+                self.dispatcher.owner = new_owner_id(isolated_handlers=False)
 
     def resolve_function(self, name: str, version: str = "$LATEST") -> FunctionConfig:
         record = self.engine.get_function(name, version)
@@ -160,6 +170,7 @@ class Runtime:
                     str(self.log_dir) if self.log_dir is not None else None,
                     endpoint_url=self.endpoint_url,
                     region=getattr(self.engine, "region", "us-east-1"),
+                    **self.worker_options,
                 )
             return self._process_invoker
         return self._thread_invoker
@@ -196,6 +207,7 @@ class Runtime:
         *,
         execution_name: str | None = None,
         qualifier: str | None = None,
+        synchronous: bool = False,
     ) -> tuple[str, bool]:
         from durable_lambda.engine import StartExecution
 
@@ -207,6 +219,7 @@ class Runtime:
                 input_payload=payload,
                 execution_name=execution_name,
                 qualifier=qualifier,
+                synchronous=synchronous,
             )
         )
         self.dispatcher.wake()
@@ -223,7 +236,8 @@ class Runtime:
         timeout: float = 900.0,
     ) -> InvokeResult:
         arn, created = self.start_execution(
-            function_name, payload, execution_name=execution_name, qualifier=qualifier
+            function_name, payload, execution_name=execution_name, qualifier=qualifier,
+            synchronous=invocation_type == "RequestResponse",
         )
         if invocation_type == "Event":
             return InvokeResult(arn=arn, status_code=202, payload=b"", created=created)

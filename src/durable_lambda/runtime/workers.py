@@ -54,12 +54,19 @@ class HostConfig:
     idle_ttl_seconds: float = 300.0
     max_idle_per_function: int = 8
     max_idle_total: int = 32  # across functions; the least recently used idle worker goes first
+    # Set by `serve` when it runs as root: workers switch to this uid/gid before user code
+    # (runtime/sandbox.py, docs/security.md).
+    worker_uid: int | None = None
+    worker_gid: int | None = None
 
 
-def worker_environment(function: FunctionConfig, host: HostConfig) -> dict[str, str]:
+def worker_environment(
+    function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
+) -> dict[str, str]:
     """A fresh environment: a minimal base, the function's variables, then Lambda's reserved ones.
 
     Nothing of the server's own environment leaks in (its keys and settings stay private).
+    ``credential`` is the worker's own API key (runtime/sandbox.py), replacing the dummy one.
     """
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME") if k in os.environ}
     env.update(function.environment)
@@ -90,6 +97,9 @@ def worker_environment(function: FunctionConfig, host: HostConfig) -> dict[str, 
     )
     if host.endpoint_url:
         env["AWS_ENDPOINT_URL_LAMBDA"] = host.endpoint_url
+    if credential is not None:
+        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = credential
+        del env["AWS_SESSION_TOKEN"]
     return env
 
 
@@ -97,9 +107,11 @@ def worker_environment(function: FunctionConfig, host: HostConfig) -> dict[str, 
 # inside the worker process
 
 
-def _worker_main(conn: Any, function: FunctionConfig, host: HostConfig) -> None:
+def _worker_main(
+    conn: Any, function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
+) -> None:
     os.environ.clear()
-    os.environ.update(worker_environment(function, host))
+    os.environ.update(worker_environment(function, host, credential))
     if function.code_dir:
         sys.path.insert(0, function.code_dir)
         try:
@@ -108,6 +120,11 @@ def _worker_main(conn: Any, function: FunctionConfig, host: HostConfig) -> None:
             pass
     log_file = _redirect_output(function, host)
     _install_logging(host)
+    if host.worker_uid is not None and host.worker_gid is not None:
+        from durable_lambda.runtime.sandbox import drop_privileges
+
+        own = [log_file] + ([str(Path(host.log_dir) / f"{function.name}.jsonl")] if host.log_dir else [])
+        drop_privileges(host.worker_uid, host.worker_gid, own)
 
     from durable_lambda._sdk.hosting import set_default_service_client
     from durable_lambda.runtime.client import EngineServiceClient
@@ -241,9 +258,13 @@ class RemoteApiError(Exception):
 
 
 class _Worker:
-    def __init__(self, ctx: Any, function: FunctionConfig, host: HostConfig) -> None:
+    def __init__(self, ctx: Any, function: FunctionConfig, host: HostConfig, grants: Any = None) -> None:
+        # grants: runtime.sandbox.WorkerGrants when the API requires authentication.
+        self.grants = grants
+        credential = grants.mint() if grants is not None else None
+        self.key_id = credential[0] if credential is not None else None
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, function, host), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, function, host, credential), daemon=True)
         self.process.start()
         child.close()
         self.last_used = time.monotonic()
@@ -255,12 +276,16 @@ class _Worker:
         timer = threading.Timer(timeout, self._timeout)
         timer.daemon = True
         timer.start()
+        if self.key_id is not None:
+            self.grants.bind(self.key_id, _execution_arn(request))
         try:
             self.conn.send(("invoke", request))
             return self._serve(engine, request)
         except (BrokenPipeError, OSError):
             return self._exit_result(request), False
         finally:
+            if self.key_id is not None:
+                self.grants.unbind(self.key_id)
             timer.cancel()
             self.last_used = time.monotonic()
 
@@ -277,7 +302,8 @@ class _Worker:
             if message[0] == "done":
                 return message[1], True
             _, method, args, kwargs = message
-            if method in _ALLOWED_CALLS:
+            # Only the two SDK calls, and only on the execution this invocation belongs to.
+            if method in _ALLOWED_CALLS and args and args[0] == _execution_arn(request):
                 try:
                     reply: tuple[str, Any] = ("ok", getattr(engine, method)(*args, **kwargs))
                 except Exception as err:
@@ -291,7 +317,8 @@ class _Worker:
                     )
             else:
                 reply = ("err", {"status": 403, "type": "AccessDeniedException",
-                                 "message": f"a worker may not call {method!r}"})
+                                 "message": f"a worker may only call {method!r} on its own execution"
+                                 if method in _ALLOWED_CALLS else f"a worker may not call {method!r}"})
             try:
                 self.conn.send(reply)
             except (BrokenPipeError, OSError):
@@ -321,6 +348,8 @@ class _Worker:
             self.process.kill()
 
     def close(self) -> None:
+        if self.key_id is not None:
+            self.grants.revoke(self.key_id)
         try:
             self.conn.close()
         finally:
@@ -328,11 +357,21 @@ class _Worker:
             self.process.join(timeout=5)
 
 
+def _execution_arn(request: InvocationRequest) -> str | None:
+    """The durable execution an invocation runs (None for a plain function's invocation)."""
+    event = request.event
+    if request.function.durable and isinstance(event, dict):
+        arn = event.get("DurableExecutionArn")
+        return arn if isinstance(arn, str) else None
+    return None
+
+
 class WorkerPool:
     """Warm workers per function version (keyed by everything that shapes the process)."""
 
-    def __init__(self, host: HostConfig) -> None:
+    def __init__(self, host: HostConfig, grants: Any = None) -> None:
         self.host = host
+        self.grants = grants  # runtime.sandbox.WorkerGrants: a per-worker API key each
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(
             ["durable_lambda", "durable_lambda.execution", "durable_lambda.context",
@@ -367,7 +406,7 @@ class WorkerPool:
                     return worker
                 worker.close()
             self.started += 1
-        return _Worker(self._ctx, function, self.host)
+        return _Worker(self._ctx, function, self.host, self.grants)
 
     def _release(self, key: tuple[Any, ...], worker: _Worker) -> None:
         retired: list[_Worker] = []

@@ -16,7 +16,6 @@ import json
 import queue
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import fields
 from importlib import resources
 from typing import Any
 
@@ -25,14 +24,16 @@ from durable_lambda.store.base import (
     ExecutionRow,
     StoreBusyError,
     StoreError,
-    TimerRow,
     TransientStoreError,
 )
+from durable_lambda.store.sqlite_claims import EXEC_COLUMNS as _EXEC_COLUMNS
+from durable_lambda.store.sqlite_claims import EXEC_SELECT as _EXEC_SELECT
+from durable_lambda.store.sqlite_claims import ClaimQueries
+from durable_lambda.store.sqlite_claims import exec_row as _exec_row
+from durable_lambda.store.sqlite_writer import GroupCommitWriter
 
 __all__ = ["SqliteStore"]
 
-_EXEC_COLUMNS = [f.name for f in fields(ExecutionRow)]
-_EXEC_SELECT = ", ".join(_EXEC_COLUMNS)
 _UPDATABLE = frozenset(_EXEC_COLUMNS) - {"arn"}
 _MAX_INTEGER = 2**63  # SQLite INTEGER is a signed 64-bit value
 
@@ -86,10 +87,13 @@ class SqliteStore:
         pool_size: int = 8,
         busy_timeout: float = 30.0,
         on_connect: Callable[[sqlite3.Connection], None] | None = None,
+        group_commit: bool = True,
     ) -> None:
         """``busy_timeout``: seconds a transaction waits for another writer before failing with
         ``StoreBusyError``. ``on_connect`` runs on every new connection (extra PRAGMAs; fault
-        tests use it to reach the connections)."""
+        tests use it to reach the connections). ``group_commit``: concurrent write transactions
+        share commits on one write connection (store/sqlite_writer.py); off, every write
+        transaction commits on its own pooled connection."""
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"invalid synchronous mode {synchronous!r}")
         self.path = path
@@ -99,6 +103,7 @@ class SqliteStore:
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._pool_size = pool_size
+        self._writer = GroupCommitWriter(self._connect, _translate, SqliteTransaction) if group_commit else None
         conn = self._connect()
         try:
             self._migrate(conn)
@@ -170,8 +175,13 @@ class SqliteStore:
                 with contextlib.suppress(ValueError):
                     self._all.remove(conn)
 
+    def transaction(self, *, write: bool = True) -> contextlib.AbstractContextManager[SqliteTransaction]:
+        if write and self._writer is not None:
+            return self._writer.transaction()  # type: ignore[no-any-return]
+        return self._own_transaction(write=write)
+
     @contextlib.contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[SqliteTransaction]:
+    def _own_transaction(self, *, write: bool) -> Iterator[SqliteTransaction]:
         with self._connection() as conn:
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -193,6 +203,8 @@ class SqliteStore:
                 raise _translate(err) from err
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         for conn in self._all:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -205,13 +217,7 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def _exec_row(row: Sequence[Any] | None) -> ExecutionRow | None:
-    if row is None:
-        return None
-    return ExecutionRow(**dict(zip(_EXEC_COLUMNS, row, strict=True)))
-
-
-class SqliteTransaction:
+class SqliteTransaction(ClaimQueries):
     """All reads and writes of one use case; committed when the ``with`` block ends."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -247,26 +253,45 @@ class SqliteTransaction:
             f"UPDATE executions SET {assignments} WHERE arn = ?", [*changes.values(), arn]
         )
 
-    def claimable_execution(self, now_ms: int, arn: str | None = None) -> ExecutionRow | None:
-        # Runnable: running, wants an invocation (or its lease expired), no live lease.
-        sql = (
-            f"SELECT {_EXEC_SELECT} FROM executions WHERE status = 'RUNNING' "
-            "AND (needs_invoke = 1 OR lease_token IS NOT NULL) "
-            "AND (lease_token IS NULL OR lease_expires_ms <= ?)"
-        )
-        params: list[Any] = [now_ms]
-        if arn is not None:
-            sql += " AND arn = ?"
-            params.append(arn)
-        sql += " ORDER BY start_ms LIMIT 1"
-        return _exec_row(self.conn.execute(sql, params).fetchone())
-
     def finished_children(self, parent_arn: str) -> list[ExecutionRow]:
         cur = self.conn.execute(
             f"SELECT {_EXEC_SELECT} FROM executions WHERE parent_arn = ? AND status != 'RUNNING'",
             (parent_arn,),
         )
         return [r for r in (_exec_row(row) for row in cur) if r]
+
+    # -- limits and retention ------------------------------------------------------------------
+    def count_running(self, function_name: str, *, leased_after_ms: int | None = None) -> int:
+        """RUNNING executions of a function; with ``leased_after_ms`` only those holding a lease
+        that is still live then (invocations in flight)."""
+        sql = "SELECT COUNT(*) FROM executions WHERE function_name = ? AND status = 'RUNNING'"
+        params: list[Any] = [function_name]
+        if leased_after_ms is not None:
+            sql += " AND lease_token IS NOT NULL AND lease_expires_ms > ?"
+            params.append(leased_after_ms)
+        return int(self.conn.execute(sql, params).fetchone()[0])
+
+    def functions_at_concurrency_limit(self, now_ms: int) -> list[str]:
+        """Functions with a reserved concurrency that many invocations (live leases) in flight."""
+        reserved = self.conn.execute(
+            "SELECT name, reserved_concurrency FROM functions WHERE reserved_concurrency IS NOT NULL"
+        ).fetchall()
+        return [name for name, limit in reserved if self.count_running(name, leased_after_ms=now_ms) >= limit]
+
+    def expired_executions(self, now_ms: int, limit: int) -> list[str]:
+        """Finished executions past their retention (not those whose caller still runs)."""
+        cur = self.conn.execute(
+            "SELECT arn FROM executions AS e WHERE status != 'RUNNING' "
+            "AND end_ms + retention_days * 86400000 <= ? AND NOT EXISTS (SELECT 1 FROM executions AS p "
+            "WHERE p.arn = e.parent_arn AND p.status = 'RUNNING') LIMIT ?",
+            (now_ms, limit),
+        )
+        return [arn for (arn,) in cur]
+
+    def delete_executions(self, arns: Sequence[str]) -> None:
+        """Deletes executions with their operations, events, timers and callbacks."""
+        for table in ("operations", "events", "timers", "callbacks", "executions"):
+            self.conn.executemany(f"DELETE FROM {table} WHERE arn = ?", [(arn,) for arn in arns])
 
     def list_executions(self, **filters: Any) -> list[ExecutionRow]:
         clauses: list[str] = []
@@ -366,51 +391,6 @@ class SqliteTransaction:
         cur = self.conn.execute(sql, (arn, bound, -1 if limit is None else limit))
         return [json.loads(body) for (body,) in cur]
 
-    # -- timers ------------------------------------------------------------------------------
-    def schedule_timer(self, arn: str, op_id: str, kind: str, due_ms: int) -> None:
-        self.conn.execute(
-            "INSERT INTO timers (arn, op_id, kind, due_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (arn, op_id, kind) DO UPDATE SET due_ms = excluded.due_ms",
-            (arn, op_id, kind, due_ms),
-        )
-
-    def cancel_timers(self, arn: str, op_id: str | None = None, kinds: Sequence[str] | None = None) -> None:
-        sql = "DELETE FROM timers WHERE arn = ?"
-        params: list[Any] = [arn]
-        if op_id is not None:
-            sql += " AND op_id = ?"
-            params.append(op_id)
-        if kinds:
-            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
-            params.extend(kinds)
-        self.conn.execute(sql, params)
-
-    def due_timers(self, now_ms: int, limit: int) -> list[TimerRow]:
-        cur = self.conn.execute(
-            "SELECT arn, op_id, kind, due_ms FROM timers WHERE due_ms <= ? ORDER BY due_ms LIMIT ?",
-            (now_ms, limit),
-        )
-        return [TimerRow(*row) for row in cur]
-
-    def next_due_ms(self) -> int | None:
-        row = self.conn.execute("SELECT MIN(due_ms) FROM timers").fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
-    def has_timers(self, arn: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM timers WHERE arn = ? LIMIT 1", (arn,)).fetchone() is not None
-
-    def timer_due_ms(self, arn: str, op_id: str, kind: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT due_ms FROM timers WHERE arn = ? AND op_id = ? AND kind = ?", (arn, op_id, kind)
-        ).fetchone()
-        return int(row[0]) if row else None
-
-    def timer_exists(self, arn: str, op_id: str, kind: str) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM timers WHERE arn = ? AND op_id = ? AND kind = ?", (arn, op_id, kind)
-        ).fetchone()
-        return row is not None
-
     # -- callbacks ---------------------------------------------------------------------------
     def insert_callback(self, callback_id: str, arn: str, op_id: str, heartbeat_seconds: int) -> None:
         self.conn.execute(
@@ -441,6 +421,16 @@ class SqliteTransaction:
 
     def list_functions(self) -> list[tuple[str, str, str]]:
         return [tuple(r) for r in self.conn.execute("SELECT name, handler, config FROM functions ORDER BY name")]  # type: ignore[misc]
+
+    def get_reserved_concurrency(self, name: str) -> int | None:
+        row = self.conn.execute("SELECT reserved_concurrency FROM functions WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def set_reserved_concurrency(self, name: str, value: int | None) -> bool:
+        """Sets (``None``: removes) a function's reserved concurrency; False if no such function."""
+        return self.conn.execute(
+            "UPDATE functions SET reserved_concurrency = ? WHERE name = ?", (value, name)
+        ).rowcount > 0
 
     def delete_function(self, name: str) -> bool:
         """Deletes the function with its versions and aliases (executions are kept)."""

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidParameterValueException",
     "InvalidRequestContentException",
     "LambdaApiError",
+    "PreconditionFailedException",
     "RequestTooLargeException",
     "ResourceConflictException",
     "ResourceNotFoundException",
@@ -73,6 +74,13 @@ class ResourceConflictException(_ClientError):  # noqa: N818
 
 class DurableExecutionAlreadyStartedException(_ClientError):  # noqa: N818
     status = 409
+
+
+class PreconditionFailedException(_ClientError):  # noqa: N818
+    """A ``RevisionId`` / ``CodeSha256`` precondition did not match."""
+
+    status = 412
+    message_key = "message"
 
 
 class RequestTooLargeException(_ClientError):  # noqa: N818

@@ -1,0 +1,219 @@
+"""Group commit: the write transactions of concurrent use cases share one SQLite commit.
+
+SQLite admits one writer at a time, so concurrent write transactions queue anyway; what each
+one pays on its own is the commit (a WAL append, and with ``synchronous=FULL`` an fsync). Here
+every write use case runs on the store's one write connection, under a lock, inside a
+savepoint of a transaction that stays open while other use cases are waiting for the lock: the
+last use case of such a run commits them all at once. A use case returns only after the commit
+that contains it succeeded, so an acknowledged write is as durable as before; if that commit
+fails, every use case in it fails with the error (none of their writes is kept), and a use case
+that fails on its own is rolled back to its savepoint without touching the others.
+
+With no other writer waiting (a single thread, or an idle server) a use case commits at once,
+exactly as a plain ``BEGIN IMMEDIATE .. COMMIT`` (the savepoint is only taken when the
+transaction already holds another use case's writes). One connection for all writes also keeps
+its page cache warm: no other connection of this process changes the database under it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from durable_lambda.store.base import StoreError
+
+__all__ = ["GroupCommitWriter"]
+
+MAX_BATCH = 64  # use cases per commit: bounds how long the first of them waits
+
+
+class _Batch:
+    __slots__ = ("done", "error", "members")
+
+    def __init__(self) -> None:
+        self.members = 0
+        self.error: StoreError | None = None
+        self.done = threading.Event()
+
+
+class GroupCommitWriter:
+    """Runs write use cases on one connection and commits them in groups.
+
+    ``connect`` opens the write connection (lazily, again after a failure closed it);
+    ``translate`` maps driver errors to store errors; ``wrap`` builds the transaction object a
+    use case receives from the connection.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        translate: Callable[[sqlite3.Error], StoreError],
+        wrap: Callable[[sqlite3.Connection], Any],
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._connect = connect
+        self._translate = translate
+        self._wrap = wrap
+        self._max_batch = max_batch
+        self._lock = threading.Lock()  # held by the use case running on the connection
+        self._count_lock = threading.Lock()
+        self._waiting = 0  # threads queued for ``_lock``: if any, the next one joins the batch
+        self._owner: int | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._batch: _Batch | None = None
+        self.commits = 0  # diagnostics (tests, benchmarks): commits and use cases written
+        self.use_cases = 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if self._owner == threading.get_ident():
+            # A write use case opened inside another one on the same thread: part of it.
+            yield self._wrap(self._require_conn())
+            return
+        with self._count_lock:
+            self._waiting += 1
+        self._lock.acquire()
+        with self._count_lock:
+            self._waiting -= 1
+        self._owner = threading.get_ident()
+        follow: _Batch | None = None
+        try:
+            conn, joined = self._begin()
+            try:
+                yield self._wrap(conn)
+            except BaseException as exc:
+                self._undo(conn, joined, exc)
+                if isinstance(exc, sqlite3.Error):
+                    raise self._translate(exc) from exc
+                raise
+            if joined:
+                try:
+                    conn.execute("RELEASE use_case")
+                except sqlite3.Error as err:
+                    error = self._translate(err)
+                    self._fail_batch(error)
+                    raise error from err
+            follow = self._settle(counted=True)
+        finally:
+            self._owner = None
+            self._lock.release()
+        if follow is not None:  # its writes are in the batch a later use case commits
+            follow.done.wait()
+            if follow.error is not None:
+                raise follow.error
+
+    # -- the pieces, all run while holding ``_lock`` -------------------------------------------
+    def _require_conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                self._conn = self._connect()
+            except sqlite3.Error as err:
+                raise self._translate(err) from err
+        return self._conn
+
+    def _begin(self) -> tuple[sqlite3.Connection, bool]:
+        """Opens the batch's transaction if none is open; returns the connection and whether
+        this use case joins other use cases' writes (then it runs inside a savepoint)."""
+        conn = self._require_conn()
+        if self._batch is None:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as err:  # busy: another process holds the write lock
+                self._rollback()
+                raise self._translate(err) from err
+            self._batch = _Batch()
+            return conn, False
+        try:
+            conn.execute("SAVEPOINT use_case")
+        except sqlite3.Error as err:
+            error = self._translate(err)
+            self._fail_batch(error)
+            raise error from err
+        return conn, True
+
+    def _undo(self, conn: sqlite3.Connection, joined: bool, exc: BaseException) -> None:
+        """Takes back the failed use case's writes, and only those while the batch survives."""
+        if self._batch is None:
+            return
+        if not joined:  # it opened the transaction: nobody else's writes are in it
+            self._batch = None
+            self._rollback()
+            return
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK TO use_case")
+                conn.execute("RELEASE use_case")
+            except sqlite3.Error:
+                pass
+            else:
+                with contextlib.suppress(StoreError):
+                    self._settle(counted=False)  # the others' commit is not its to report
+                return
+        # SQLite ended the whole transaction itself (a full disk, an I/O error): the writes of
+        # the use cases waiting for this batch's commit are gone too.
+        error = self._translate(exc) if isinstance(exc, sqlite3.Error) else None
+        self._fail_batch(error or StoreError("the transaction was rolled back"))
+
+    def _settle(self, *, counted: bool) -> _Batch | None:
+        """After a use case: commits the batch unless another writer is queued (the batch then
+        stays open for it). Returns the batch a succeeded use case must wait for, or None once
+        it is committed."""
+        batch = self._batch
+        if batch is None:
+            return None
+        if counted:
+            batch.members += 1
+        with self._count_lock:
+            others_queued = self._waiting > 0
+        if others_queued and batch.members < self._max_batch:
+            return batch if counted else None
+        self._batch = None
+        if batch.members == 0:  # only failed use cases: nothing to commit
+            self._rollback()
+            return None
+        try:
+            assert self._conn is not None
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            error = self._translate(err)
+            self._rollback()
+            batch.error = error
+            batch.done.set()
+            raise error from err
+        self.commits += 1
+        self.use_cases += batch.members
+        batch.done.set()
+        return None
+
+    def _fail_batch(self, error: StoreError) -> None:
+        batch, self._batch = self._batch, None
+        self._rollback()
+        if batch is not None:
+            batch.error = error
+            batch.done.set()
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                self._abandon()
+
+    def _abandon(self) -> None:
+        """A connection in an unknown state is closed; the next use case opens a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._batch = None
+            self._rollback()
+            self._abandon()
+
