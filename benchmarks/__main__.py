@@ -6,7 +6,8 @@
 
 Scenarios: S1 sequential steps (in process), S2 map / parallel (in process), S6 replay overhead
 (in process, skip-time clock), S3 the S1 chain through ``durable-lambda serve`` (our SDK and AWS's),
-S4 throughput through the server, S5 suspended executions in the server. Prints a table (median,
+S4 throughput through the server, S5 suspended executions in the server, S7 the round trip of a
+warm plain Invoke through the server. Prints a table (median,
 min, max over the repeats; "vs ours" = how many times faster ours is than that row) and the
 goals, and writes JSON (default benchmarks/results/latest.json). A scenario that fails shows as
 ``n/a (error)``; the suite goes on.
@@ -38,14 +39,14 @@ from benchmarks.common import (
 )
 
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-ORDER = ["S1", "S2", "S6", "S3", "S4", "S5"]  # in-process scenarios first, then the server ones
+ORDER = ["S1", "S2", "S6", "S3", "S4", "S5", "S7"]  # in-process scenarios first, then the server ones
 
 
 def _scenarios() -> dict[str, Callable[[Context], list[Result]]]:
-    from benchmarks import fanout, replay, server_chain, steps, suspended, throughput
+    from benchmarks import fanout, invoke_latency, replay, server_chain, steps, suspended, throughput
 
     return {"S1": steps.run, "S2": fanout.run, "S3": server_chain.run, "S4": throughput.run,
-            "S5": suspended.run, "S6": replay.run}
+            "S5": suspended.run, "S6": replay.run, "S7": invoke_latency.run}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

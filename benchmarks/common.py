@@ -52,6 +52,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "s5_executions": 10000,
         "s6_steps": 100,
         "s6_every": 10,
+        "s7_invokes": 200,
         "idle_seconds": 5.0,
     },
     "quick": {
@@ -68,6 +69,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "s5_executions": 500,
         "s6_steps": 100,
         "s6_every": 10,
+        "s7_invokes": 50,
         "idle_seconds": 5.0,
     },
     "tiny": {
@@ -84,6 +86,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "s5_executions": 20,
         "s6_steps": 20,
         "s6_every": 10,
+        "s7_invokes": 10,
         "idle_seconds": 1.0,
     },
 }

@@ -140,6 +140,8 @@ GOALS: list[Goal] = [
          _threshold("S5", 10, at_most=True, unit="KB/execution", case_prefix="server RSS")),
     Goal("S5-idle", "S5 no idle CPU (server < 1 % of a core while all are suspended)",
          _threshold("S5", 1.0, at_most=True, unit="% of a core", case_prefix="server CPU while idle")),
+    Goal("S7", "S7 < 3 ms median warm plain Invoke round trip through the server (issue 4)",
+         _threshold("S7", 3.0, at_most=True, unit="ms")),
 ]
 
 

@@ -22,14 +22,14 @@ def test_suite_entry_point_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     md = tmp_path / "results.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--size", "tiny", "--only", "S1,S3,S5", "--repeat", "1",
+        [sys.executable, "-m", "benchmarks", "--size", "tiny", "--only", "S1,S3,S5,S7", "--repeat", "1",
          "--json", str(out), "--markdown", str(md), "--work-dir", str(tmp_path / "work")],
         cwd=ROOT, capture_output=True, text=True, timeout=100, env=dict(os.environ),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Goals (issue 6)" in proc.stdout
     doc = json.loads(out.read_text())
-    assert doc["size"] == "tiny" and doc["repeat"] == 1 and doc["scenarios"] == ["S1", "S3", "S5"]
+    assert doc["size"] == "tiny" and doc["repeat"] == 1 and doc["scenarios"] == ["S1", "S3", "S5", "S7"]
     assert doc["machine"]["nproc"] >= 1 and doc["machine"]["python"]
     assert len(doc["load"]["loadavg_before"]) == 3
     rows = doc["results"]
@@ -46,8 +46,9 @@ def test_suite_entry_point_writes_results(tmp_path: Path) -> None:
             } <= runners
     assert {row["case"] for row in rows if row["scenario"] == "S5"} >= {"server RSS per suspended execution",
                                                                          "time to resume all (send callbacks)"}
+    assert ("S7", "ours, worker process") in runners
     assert [g["goal"] for g in doc["goals"]][:2] == ["S1-speed", "S1-vs-memory"]
-    assert {g["goal"].split("-")[0] for g in doc["goals"]} == {"S1", "S3", "S5"}
+    assert {g["goal"].split("-")[0] for g in doc["goals"]} == {"S1", "S3", "S5", "S7"}
     assert "| S3 |" in md.read_text()
 
 

@@ -450,6 +450,7 @@ class ConformanceRun:
         self._quiet_pool = ThreadPoolExecutor(max_workers=max(1, len(self._quiet)), thread_name_prefix="conformance-quiet")
         self._futures: dict[str, Future[Outcome]] = {}
         self._lock = threading.Lock()
+        self._sealed = threading.Event()
 
     def submit(self, requirement_id: str) -> Future[Outcome]:
         with self._lock:
@@ -462,7 +463,12 @@ class ConformanceRun:
                 self._futures[requirement_id] = future
             return future
 
+    def seal(self) -> None:
+        """Everything to run has been submitted: the quiet phase may start once the rest is done."""
+        self._sealed.set()
+
     def _run_quietly(self, requirement_id: str) -> Outcome:
+        self._sealed.wait(timeout=120)  # without seal(), start anyway after a while
         with self._lock:
             others = [f for rid, f in self._futures.items() if rid not in self._quiet]
         wait(others)

@@ -83,6 +83,7 @@ def conformance_run(
             callspec = getattr(item, "callspec", None)
             if callspec is not None and "requirement_id" in callspec.params:
                 run.submit(callspec.params["requirement_id"])
+    run.seal()
     try:
         yield run
     finally:

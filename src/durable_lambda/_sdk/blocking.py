@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-__all__ = ["about_to_block", "set_block_hook"]
+__all__ = ["about_to_block", "has_block_hook", "set_block_hook"]
 
 _local = threading.local()
 
@@ -29,3 +29,8 @@ def about_to_block() -> None:
     hook = getattr(_local, "hook", None)
     if hook is not None:
         hook()
+
+
+def has_block_hook() -> bool:
+    """Whether the calling thread is a branch runner (has a block hook installed)."""
+    return getattr(_local, "hook", None) is not None

@@ -1,13 +1,17 @@
 """Per-invocation execution state and the background checkpoint batcher (sdk-spec.md §14).
 
 Owns: the map of operations by id (seeded from the invocation event and every checkpoint
-response), the checkpoint token, and the one thread that calls ``CheckpointDurableExecution``.
+response), the checkpoint token, the queue of pending updates and the background batcher thread.
 
 Invariants:
-- Only the batcher thread talks to ``checkpoint`` and rotates the token (§10.7), so requests are
-  strictly sequential and each uses the token returned by the previous one.
+- One sender at a time (``_sending``, taken under the lock) talks to ``checkpoint`` and rotates
+  the token (§10.7), so requests are strictly sequential and each uses the token returned by the
+  previous one. The sender is the batcher thread, or a synchronous caller that found no request
+  in flight (it sends the queue itself instead of waking the batcher and sleeping: decision 0007).
 - Updates leave in the order they were enqueued; a sync caller returns only after the response
-  *and* any further state pages were merged into ``operations``.
+  *and* any further state pages were merged into ``operations``. Asynchronous updates wait for
+  company at most ``max_batch_time_seconds`` from their enqueueing, or until a synchronous one
+  (or a full batch) flushes the queue.
 - Once checkpointing failed, the token was revoked, or the execution completed, nothing else is
   sent: callers get ``BackgroundThreadError`` / ``SuspendExecution`` / ``OrphanedChildException``.
 - An update whose context (or any ancestor context) has already been closed by a SUCCEED/FAIL in
@@ -19,17 +23,19 @@ to send and whether to wait.
 
 from __future__ import annotations
 
-import json
 import logging
-import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-from durable_lambda._sdk.blocking import about_to_block
+from durable_lambda._sdk.blocking import has_block_hook
+from durable_lambda._sdk.checkpoint_queue import (
+    CheckpointBatcherConfig,
+    CompletionEvent,
+    QueuedOperation,
+    update_size,
+)
 from durable_lambda._sdk.plugins import PluginRunner
 from durable_lambda.exceptions import (
     BackgroundThreadError,
@@ -49,69 +55,12 @@ __all__ = ["CheckpointBatcherConfig", "CompletionEvent", "ExecutionState", "Queu
 
 logger = logging.getLogger(__name__)
 
-_STOP_POLL_SECONDS = 0.1
-# AWS waits 1 ms for company once a synchronous caller is in the batch (sdk-spec.md §14). We flush
-# as soon as the queue is momentarily empty instead: START+SUCCEED of a step are still enqueued
-# back to back and travel together, and a blocked caller never pays a fixed delay per step.
-_SYNC_FLUSH_SECONDS = 0.0
-# Put on the queue by close() so the batcher wakes at once instead of at its next stop poll.
-_WAKE: Any = object()
-
-
-@dataclass(frozen=True)
-class CheckpointBatcherConfig:
-    """Batching limits of one ``CheckpointDurableExecution`` request (§14)."""
-
-    max_batch_size_bytes: int = 750 * 1024
-    max_batch_time_seconds: float = 1.0
-    max_batch_operations: int = 250
-
-
-class CompletionEvent:
-    """Wakes one synchronous checkpoint caller, with an error to raise or none."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._error: BaseException | None = None
-
-    def set(self, error: BaseException | None = None) -> None:
-        if not self._event.is_set():
-            self._error = error
-            self._event.set()
-
-    def wait(self) -> None:
-        if not self._event.is_set():
-            about_to_block()  # a batch branch runner hands its pending branches on meanwhile
-            self._event.wait()
-        if self._error is not None:
-            raise self._error
-
-
-@dataclass
-class QueuedOperation:
-    update: OperationUpdate | None
-    completion: CompletionEvent | None = None
-    size: int = field(default=0)
-
-
-_UPDATE_OVERHEAD_BYTES = 512  # keys, ids, type, action, options: generous, so batches never overflow
-
-
-def _update_size(update: OperationUpdate | None) -> int:
-    """An upper estimate of the update's JSON size for the 750 KiB batch limit (§14).
-
-    Encoding every update to JSON just to measure it was the largest SDK cost of a big ``map``;
-    the variable parts are the payload and the error, so those are measured and the rest is
-    bounded by a constant (ids are at most 64 characters, names at most 256).
-    """
-    if update is None:
-        return 0
-    size = _UPDATE_OVERHEAD_BYTES + len(update.name or "")
-    if update.payload is not None:
-        size += len(update.payload) + update.payload.count('"') + update.payload.count("\\")
-    if update.error is not None:
-        size += len(json.dumps(update.error.to_dict()))
-    return size
+# The idle batcher looks at the queue this often, so an asynchronous update needs no wake-up of
+# its own (it may wait for company up to the batch time anyway); shorter batch times wake it.
+_IDLE_POLL_SECONDS = 0.1
+# AWS waits 1 ms for company once a synchronous caller is in the batch (sdk-spec.md §14). We send
+# what is queued at once instead: START+SUCCEED of a step are enqueued back to back and travel
+# together, and a blocked caller never pays a fixed delay per step.
 
 
 class ExecutionState:
@@ -132,9 +81,12 @@ class ExecutionState:
         self._client = service_client
         self._config = batcher_config or CheckpointBatcherConfig()
         self._lock = threading.RLock()
-        self._queue: queue.SimpleQueue[QueuedOperation] = queue.SimpleQueue()
-        self._overflow: deque[QueuedOperation] = deque()
-        self._stop = threading.Event()
+        self._wake = threading.Condition(self._lock)  # the batcher waits on it
+        self._pending: deque[QueuedOperation] = deque()  # all under the lock
+        self._pending_size = 0
+        self._pending_sync = 0
+        self._sending = False  # a request is in flight (batcher thread or a sync caller)
+        self._stopping = False
         self._thread: threading.Thread | None = None
         self._failure: BackgroundThreadError | None = None
         self._revoked = False
@@ -192,17 +144,59 @@ class ExecutionState:
     def create_checkpoint(
         self, update: OperationUpdate | None = None, *, is_sync: bool = True
     ) -> None:
-        """Queues ``update`` (``None`` = empty checkpoint); waits for it when ``is_sync``."""
+        """Queues ``update`` (``None`` = empty checkpoint); waits for it when ``is_sync``.
+
+        A synchronous caller that finds no request in flight sends the queue itself (in order,
+        holding the send role), which saves two thread switches per call. Branch runners of a
+        map/parallel (threads with a block hook) leave it to the batcher instead, so that other
+        branches run meanwhile and their updates share requests (decision 0006).
+        """
         completion = CompletionEvent() if is_sync else None
+        item = QueuedOperation(update, completion, update_size(update), time.monotonic())
         # Checked and enqueued under the lock the batcher holds while it shuts checkpointing
         # down, so no caller can slip an item into a queue nobody will drain.
         with self._lock:
             self._check_can_checkpoint(update)
             if update is not None:
                 self._track(update)
-            self._queue.put(QueuedOperation(update, completion, _update_size(update)))
-        if completion is not None:
-            completion.wait()
+            self._pending.append(item)
+            self._pending_size += item.size
+            if completion is None:
+                if self._async_needs_wake():
+                    self._wake.notify()
+                return
+            self._pending_sync += 1
+            run_here = not self._sending and not has_block_hook()
+            if run_here:
+                self._sending = True
+            else:
+                self._wake.notify()
+        if run_here:
+            self._send_as_caller(completion)
+        completion.wait()
+
+    def _async_needs_wake(self) -> bool:
+        config = self._config
+        return (
+            self._stopping
+            or len(self._pending) >= config.max_batch_operations
+            or self._pending_size >= config.max_batch_size_bytes
+            or (len(self._pending) == 1 and config.max_batch_time_seconds < _IDLE_POLL_SECONDS)
+        )
+
+    def _send_as_caller(self, completion: CompletionEvent) -> None:
+        """Sends queued batches on the calling thread until ``completion`` is settled."""
+        try:
+            while not completion.is_set():
+                with self._lock:
+                    batch = self._take_batch()
+                if not batch or not self._send(batch):
+                    break
+        finally:
+            with self._lock:
+                self._sending = False
+                if self._pending or self._stopping:
+                    self._wake.notify()
 
     def _check_can_checkpoint(self, update: OperationUpdate | None) -> None:
         if self._failure is not None:
@@ -262,8 +256,9 @@ class ExecutionState:
                 break
             for join in pools:
                 join()
-        self._stop.set()
-        self._queue.put(_WAKE)
+        with self._lock:
+            self._stopping = True
+            self._wake.notify()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -272,47 +267,66 @@ class ExecutionState:
 
     def checkpoint_batches_forever(self) -> None:
         while True:
-            batch = self._collect_batch()
-            if not batch:
-                if self._stop.is_set() and self._queue.empty() and not self._overflow:
-                    return
-                continue
-            if not self._send(batch):
+            with self._lock:
+                while not self._batch_due():
+                    if self._is_finished():
+                        return
+                    self._wake.wait(self._idle_wait())
+                self._sending = True
+                batch = self._take_batch()
+            try:
+                sent = self._send(batch)
+            finally:
+                with self._lock:
+                    self._sending = False
+            if not sent:
                 return
 
-    def _next_item(self, timeout: float) -> QueuedOperation | None:
-        if self._overflow:
-            return self._overflow.popleft()
-        try:
-            item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
-        except queue.Empty:
-            return None
-        return None if item is _WAKE else item
+    def _is_finished(self) -> bool:
+        if self._failure is not None or self._revoked or self._completed:
+            return True
+        return self._stopping and not self._pending and not self._sending
 
-    def _collect_batch(self) -> list[QueuedOperation]:
-        first = self._next_item(_STOP_POLL_SECONDS)
-        if first is None:
-            return []
-        batch = [first]
-        size = first.size
-        has_sync = first.completion is not None
-        deadline = time.monotonic() + self._config.max_batch_time_seconds
-        while len(batch) < self._config.max_batch_operations:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+    def _batch_due(self) -> bool:
+        """Whether the batcher should send now (lock held)."""
+        if self._sending or not self._pending or self._failure is not None:
+            return False
+        if self._revoked or self._completed:
+            return False
+        if self._stopping or self._pending_sync:
+            return True
+        config = self._config
+        if (
+            len(self._pending) >= config.max_batch_operations
+            or self._pending_size >= config.max_batch_size_bytes
+        ):
+            return True
+        return time.monotonic() >= self._pending[0].enqueued_at + config.max_batch_time_seconds
+
+    def _idle_wait(self) -> float:
+        if self._pending and not self._sending:
+            due = self._pending[0].enqueued_at + self._config.max_batch_time_seconds
+            return max(0.0, min(_IDLE_POLL_SECONDS, due - time.monotonic()))
+        return _IDLE_POLL_SECONDS
+
+    def _take_batch(self) -> list[QueuedOperation]:
+        """Pops the next batch off the queue, oldest first, within the limits (lock held)."""
+        pending = self._pending
+        max_items = self._config.max_batch_operations
+        max_bytes = self._config.max_batch_size_bytes
+        batch: list[QueuedOperation] = []
+        size = syncs = 0
+        while pending and len(batch) < max_items:
+            item = pending[0]
+            if batch and size + item.size > max_bytes:
                 break
-            # A blocked caller should not wait out the window: flush once the queue pauses.
-            # While stopping, drain what is queued without waiting for more.
-            wait = 0.0 if self._stop.is_set() else (_SYNC_FLUSH_SECONDS if has_sync else remaining)
-            item = self._next_item(wait)
-            if item is None:
-                break
-            if size + item.size > self._config.max_batch_size_bytes:
-                self._overflow.appendleft(item)
-                break
+            pending.popleft()
             batch.append(item)
             size += item.size
-            has_sync = has_sync or item.completion is not None
+            if item.completion is not None:
+                syncs += 1
+        self._pending_size -= size
+        self._pending_sync -= syncs
         return batch
 
     def _send(self, batch: list[QueuedOperation]) -> bool:
@@ -361,9 +375,8 @@ class ExecutionState:
         for waiter in batch_waiters:
             waiter.set(batch_error)
         pending_error = queued_error if queued_error is not None else batch_error
-        while True:
-            item = self._next_item(0)
-            if item is None:
-                break
+        pending, self._pending = self._pending, deque()
+        self._pending_size = self._pending_sync = 0
+        for item in pending:
             if item.completion is not None:
                 item.completion.set(pending_error)

@@ -54,11 +54,12 @@ async def invoke(ctx: ApiContext, request: Request, params: dict[str, str]) -> R
     function_name = params["FunctionName"]
     qualifier = request.query_params.get("Qualifier") or None
     execution_name = request.headers.get("X-Amz-Durable-Execution-Name") or None
-    function = await run_in_threadpool(ctx.engine.get_function, function_name, qualifier)
     if invocation_type == "DryRun":
+        function = await run_in_threadpool(ctx.engine.get_function, function_name, qualifier)
         return Response(status_code=204, headers={"X-Amz-Executed-Version": function.version})
 
     def call() -> Any:
+        # One thread hop: the start resolves the function and reports the executed version.
         try:
             return ctx.runtime.invoke(
                 function_name,
@@ -71,22 +72,23 @@ async def invoke(ctx: ApiContext, request: Request, params: dict[str, str]) -> R
         except TimeoutError as err:
             raise ServiceException(f"Invocation did not finish within {SYNC_TIMEOUT_SECONDS:.0f} s") from err
 
-    if ctx.invoke_limiter is None:
-        ctx.invoke_limiter = anyio.CapacityLimiter(ctx.max_blocking_invokes)
-    result = await anyio.to_thread.run_sync(call, limiter=ctx.invoke_limiter)
-    execution = await run_in_threadpool(ctx.engine.get_execution, result.arn)
-    headers = {"X-Amz-Executed-Version": str(execution.get("Version") or function.version)}
-    if function.durable:
+    if invocation_type == "Event":
+        result = await run_in_threadpool(call)
+    else:
+        if ctx.invoke_limiter is None:
+            ctx.invoke_limiter = anyio.CapacityLimiter(ctx.max_blocking_invokes)
+        result = await anyio.to_thread.run_sync(call, limiter=ctx.invoke_limiter)
+    headers = {"X-Amz-Executed-Version": str(result.version)}
+    if result.durable:
         headers["X-Amz-Durable-Execution-Arn"] = result.arn
     if result.status_code == 202:
         return Response(status_code=202, headers=headers)
     if result.function_error:
         headers["X-Amz-Function-Error"] = result.function_error
-    if request.headers.get("X-Amz-Log-Type") == "Tail":
+    if log_type == "Tail":
         tail = (result.log_tail or "").encode("utf-8")[-LOG_TAIL_BYTES:]
         headers["X-Amz-Log-Result"] = base64.b64encode(tail).decode("ascii")
     return Response(result.payload, status_code=200, headers=headers, media_type="application/json")
-
 
 ROUTES: list[RouteSpec] = [
     ("POST", "/2015-03-31/functions/{FunctionName}/invocations", invoke),

@@ -50,6 +50,9 @@ class StartExecution:
 class StartResult:
     arn: str
     created: bool
+    version: str = "$LATEST"  # the version the execution runs (X-Amz-Executed-Version)
+    durable: bool = True
+    ticket: Any = None  # InvocationTicket of its first invocation when started with ``claim_for``
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

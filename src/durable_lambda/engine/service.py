@@ -39,7 +39,13 @@ class Engine(FunctionRegistry, ExecutionQueries):
     (constructor in ``plumbing.EngineCore``)."""
 
     # -- executions --------------------------------------------------------------------------
-    def start_execution(self, request: StartExecution, *, parent: tuple[str, str] | None = None) -> StartResult:
+    def start_execution(
+        self, request: StartExecution, *, parent: tuple[str, str] | None = None,
+        claim_for: tuple[str, float] | None = None,
+    ) -> StartResult:
+        """``claim_for=(owner, lease_seconds)``: a new execution is also claimed in the same
+        transaction (unless its function is at its reserved concurrency), and the ticket returned
+        instead of waking the listeners (a synchronous Invoke runs it on its own thread)."""
         function = self.get_function(request.function_name, request.qualifier)
         payload = request.input_payload
         if payload is not None and payload.strip():
@@ -64,7 +70,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
             existing = tx.find_execution(function.name, name) if function.durable else None
             if existing is not None:
                 if existing.input_payload == payload:
-                    return StartResult(existing.arn, False)
+                    return StartResult(existing.arn, False, existing.version, True)
                 raise DurableExecutionAlreadyStartedException(
                     f"Durable execution with name {name} already exists with a different input"
                 )
@@ -82,8 +88,12 @@ class Engine(FunctionRegistry, ExecutionQueries):
             w.event("ExecutionStarted", {"Input": payload_details(payload), "ExecutionTimeout": timeout}, op)
             tx.schedule_timer(arn, "", "execution_timeout", now + timeout * 1000)
             w.flush()
-        self._notify()
-        return StartResult(arn, True)
+            ticket = None
+            if claim_for is not None and function.name not in tx.functions_at_concurrency_limit(now):
+                ticket, _ = invocations.claim(tx, tx.get_execution(arn), claim_for[0], claim_for[1], now, self.ids)
+        if ticket is None:
+            self._notify()
+        return StartResult(arn, True, function.version, function.durable, ticket)
 
     def stop_execution(self, arn: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
         err = parse_error_object(error) if error is not None else {"ErrorType": "Execution.Stopped", "ErrorMessage": "Execution stopped"}
@@ -259,7 +269,11 @@ class Engine(FunctionRegistry, ExecutionQueries):
         error: dict[str, Any] | None = None,
         started_ms: int | None = None,
         ended_ms: int | None = None,
+        on_terminal: Callable[[dict[str, Any]], None] | None = None,
     ) -> bool:
+        """``on_terminal``: called after the commit with what ``get_execution`` would return now,
+        when this completion finished the execution (a synchronous Invoke skips re-reading it)."""
+        summary = None
         with self._tx() as tx:
             ex = tx.get_execution(ticket.arn)
             if ex is None or ex.lease_token != ticket.lease_token:
@@ -267,6 +281,12 @@ class Engine(FunctionRegistry, ExecutionQueries):
             w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
             invocations.complete(w, ticket, scrub(output), scrub(error), started_ms, ended_ms)
             w.flush()
+            if on_terminal is not None:
+                after = tx.get_execution(ticket.arn)
+                if after is not None and after.status in TERMINAL:
+                    summary = invocations.execution_summary(after, full=True)
+        if summary is not None and on_terminal is not None:
+            on_terminal(summary)
         self._after(w, ticket.arn)
         return True
 

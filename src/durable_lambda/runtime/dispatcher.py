@@ -78,6 +78,7 @@ class Dispatcher:
         self._stopped = False
         self._thread: threading.Thread | None = None
         self.changed = threading.Condition()  # notified after every recorded completion
+        self._watchers: dict[str, list[threading.Event]] = {}  # arn -> set after its completions
         self.errors: list[BaseException] = []
         self._tickets: dict[str, Any] = {}  # lease token -> ticket of each running invocation
         # The log output of each execution's latest invocation (LogType=Tail), newest 1,000 kept.
@@ -139,6 +140,46 @@ class Dispatcher:
         with self._wake:
             self._pending_wake = True
             self._wake.notify_all()
+
+    def watch(self, arn: str) -> threading.Event:
+        """An event set after every recorded invocation outcome of ``arn`` (``unwatch`` it)."""
+        event = threading.Event()
+        with self._wake:
+            self._watchers.setdefault(arn, []).append(event)
+        return event
+
+    def unwatch(self, arn: str, event: threading.Event) -> None:
+        with self._wake:
+            events = self._watchers.get(arn)
+            if events is not None and event in events:
+                events.remove(event)
+                if not events:
+                    del self._watchers[arn]
+
+    def reserve_slot(self) -> bool:
+        """Takes one of the dispatcher's slots for an invocation the caller claims itself (a
+        synchronous Invoke's first invocation, run on its own thread: no dispatcher round, no
+        pool hop); False when stopped, not started or all slots are busy."""
+        with self._wake:
+            if self._stopped or self._thread is None or self._running >= self.max_concurrency:
+                return False
+            self._running += 1
+            return True
+
+    def release_slot(self) -> None:
+        """Gives back a reserved slot that was not used (nothing was claimed)."""
+        with self._wake:
+            self._running -= 1
+            self._pending_wake = True
+            self._wake.notify_all()
+
+    def run_claimed(self, ticket: Any) -> dict[str, Any] | None:
+        """Runs a ticket claimed in a reserved slot on the calling thread; frees the slot.
+        Returns the execution (as ``get_execution``) when this invocation finished it."""
+        self._tickets[ticket.lease_token] = ticket
+        finished: list[dict[str, Any]] = []
+        self._run_ticket(ticket, on_terminal=finished.append)
+        return finished[0] if finished else None
 
     # -- one round, usable without the thread (tests, `run`) ----------------------------------
     def step(self) -> bool:
@@ -224,7 +265,7 @@ class Dispatcher:
             self._pending_wake = False
 
     # -- one invocation ------------------------------------------------------------------------
-    def _run_ticket(self, ticket: Any) -> None:
+    def _run_ticket(self, ticket: Any, on_terminal: Callable[[dict[str, Any]], None] | None = None) -> None:
         started_ms = self.engine.clock.now_ms()
         try:
             function = self.resolve_function(ticket.function_name, ticket.version)
@@ -257,8 +298,9 @@ class Dispatcher:
                     }
                 )
                 output = None
+            extra = {} if on_terminal is None else {"on_terminal": on_terminal}
             self._record_outcome(
-                ticket, output=output, error=result.error, started_ms=started_ms, ended_ms=ended_ms
+                ticket, output=output, error=result.error, started_ms=started_ms, ended_ms=ended_ms, **extra
             )
         except Exception as err:
             log.exception("recording the invocation outcome failed")
@@ -269,6 +311,8 @@ class Dispatcher:
                 self._running -= 1
                 self._pending_wake = True
                 self._wake.notify_all()
+                for event in self._watchers.get(ticket.arn, ()):
+                    event.set()
             with self.changed:
                 self.changed.notify_all()
 

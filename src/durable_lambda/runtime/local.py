@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from durable_lambda.runtime.dispatcher import Dispatcher
+from durable_lambda.runtime.dispatcher import LEASE_SECONDS, Dispatcher
 from durable_lambda.runtime.invokers import (
     FunctionConfig,
     InProcessInvoker,
@@ -37,6 +37,8 @@ class InvokeResult:
     function_error: str | None = None
     created: bool = True
     log_tail: str | None = None  # the last invocation's log output (LogType=Tail)
+    version: str | None = None  # the executed version (X-Amz-Executed-Version)
+    durable: bool = True
 
 
 class Runtime:
@@ -209,21 +211,43 @@ class Runtime:
         qualifier: str | None = None,
         synchronous: bool = False,
     ) -> tuple[str, bool]:
+        result, _ = self._start(function_name, payload, execution_name=execution_name, qualifier=qualifier,
+                                synchronous=synchronous)
+        return result.arn, result.created
+
+    def _start(self, function_name: str, payload: bytes | str | None, *, execution_name: str | None,
+               qualifier: str | None, synchronous: bool, run_here: bool = False) -> tuple[Any, dict[str, Any] | None]:
+        """Starts an execution: its ``StartResult`` and, when its first invocation ran here and
+        finished it, the execution (as ``get_execution``). ``run_here``: that invocation runs on
+        this thread when the dispatcher has a free slot (else the dispatcher is woken for it)."""
         from durable_lambda.engine import StartExecution
 
         if isinstance(payload, bytes):
             payload = payload.decode("utf-8")
-        result = self.engine.start_execution(
-            StartExecution(
-                function_name=function_name,
-                input_payload=payload,
-                execution_name=execution_name,
-                qualifier=qualifier,
-                synchronous=synchronous,
+        reserved = run_here and self.dispatcher.reserve_slot()
+        try:
+            result = self.engine.start_execution(
+                StartExecution(
+                    function_name=function_name,
+                    input_payload=payload,
+                    execution_name=execution_name,
+                    qualifier=qualifier,
+                    synchronous=synchronous,
+                ),
+                claim_for=(self.dispatcher.owner, LEASE_SECONDS) if reserved else None,
             )
-        )
-        self.dispatcher.wake()
-        return result.arn, result.created
+        except BaseException:
+            if reserved:
+                self.dispatcher.release_slot()
+            raise
+        finished = None
+        if result.ticket is not None:
+            finished = self.dispatcher.run_claimed(result.ticket)
+        elif reserved:
+            self.dispatcher.release_slot()
+        else:
+            self.dispatcher.wake()
+        return result, finished
 
     def invoke(
         self,
@@ -235,28 +259,34 @@ class Runtime:
         qualifier: str | None = None,
         timeout: float = 900.0,
     ) -> InvokeResult:
-        arn, created = self.start_execution(
-            function_name, payload, execution_name=execution_name, qualifier=qualifier,
-            synchronous=invocation_type == "RequestResponse",
-        )
+        synchronous = invocation_type == "RequestResponse"
+        started, finished = self._start(function_name, payload, execution_name=execution_name,
+                                        qualifier=qualifier, synchronous=synchronous, run_here=synchronous)
+        arn, created = started.arn, started.created
+        facts = {"version": started.version, "durable": started.durable}
         if invocation_type == "Event":
-            return InvokeResult(arn=arn, status_code=202, payload=b"", created=created)
-        execution = self.wait_for_terminal(arn, timeout=timeout)
-        result = _invoke_result_from_execution(arn, execution, created)
+            return InvokeResult(arn=arn, status_code=202, payload=b"", created=created, **facts)
+        execution = finished if finished is not None else self.wait_for_terminal(arn, timeout=timeout)
+        result = replace(_invoke_result_from_execution(arn, execution, created), **facts)
         tail = self.dispatcher.log_tails.get(arn)
         return result if tail is None else replace(result, log_tail=tail)
 
     def wait_for_terminal(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
+        """Re-reads the execution after each recorded invocation outcome of it (the dispatcher's
+        per-execution event) and every 0.1 s (stops, timeouts, other processes' work)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        changed = self.dispatcher.changed
-        while True:
-            execution: dict[str, Any] = self.engine.get_execution(arn)
-            if execution.get("Status") in TERMINAL_STATUSES:
-                return execution
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"execution {arn} not terminal after {timeout} s")
-            with changed:
-                changed.wait(0.1)
+        event = self.dispatcher.watch(arn)
+        try:
+            while True:
+                event.clear()
+                execution: dict[str, Any] = self.engine.get_execution(arn)
+                if execution.get("Status") in TERMINAL_STATUSES:
+                    return execution
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(f"execution {arn} not terminal after {timeout} s")
+                event.wait(0.1)
+        finally:
+            self.dispatcher.unwatch(arn, event)
 
 
 def _code_location(spec: str, lambda_handler: Any) -> tuple[str | None, str | None]:

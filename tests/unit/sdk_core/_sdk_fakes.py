@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -67,6 +68,8 @@ class FakeBackend:
         self.revoke_on_request: int | None = None
         self.fail_on_request: Exception | None = None
         self._callbacks = 0
+        self.senders: list[int] = []  # the thread that sent each checkpoint request
+        self.sent = threading.Event()  # set after the first checkpoint request
 
     # ------------------------------------------------------------------ DurableServiceClient
 
@@ -78,6 +81,8 @@ class FakeBackend:
         client_token: str | None = None,
     ) -> CheckpointOutput:
         assert durable_execution_arn == ARN
+        self.senders.append(threading.get_ident())
+        self.sent.set()
         assert checkpoint_token == f"tok-{self.token_seq}", "stale checkpoint token"
         if self.fail_on_request is not None:
             raise self.fail_on_request
@@ -250,3 +255,16 @@ class FakeBackend:
         matches = [op for op in self.operations.values() if op.name == name]
         assert len(matches) == 1, f"{len(matches)} operations named {name!r}"
         return matches[0]
+
+
+def make_state(backend: FakeBackend, **config: float) -> Any:
+    """A started ``ExecutionState`` over ``backend`` with the given batcher limits."""
+    from durable_lambda._sdk.state import CheckpointBatcherConfig, ExecutionState
+
+    state = ExecutionState(ARN, "tok-0", dict(backend.operations), backend, CheckpointBatcherConfig(**config))  # type: ignore[arg-type]
+    state.start()
+    return state
+
+
+def step_update(op_id: str, action: OperationAction, parent: str | None = None) -> OperationUpdate:
+    return OperationUpdate(op_id, OperationType.STEP, action, parent_id=parent, sub_type="Step")

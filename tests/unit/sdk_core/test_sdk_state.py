@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _sdk_fakes import ARN, FakeBackend
+from _sdk_fakes import FakeBackend, make_state, step_update
 
-from durable_lambda._sdk.state import CheckpointBatcherConfig, ExecutionState
 from durable_lambda.exceptions import (
     BackgroundThreadError,
     OrphanedChildException,
@@ -14,20 +13,8 @@ from durable_lambda.exceptions import (
 from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 
 
-def step_update(op_id: str, action: OperationAction, parent: str | None = None) -> OperationUpdate:
-    return OperationUpdate(op_id, OperationType.STEP, action, parent_id=parent, sub_type="Step")
-
-
 def context_update(op_id: str, action: OperationAction) -> OperationUpdate:
     return OperationUpdate(op_id, OperationType.CONTEXT, action, sub_type="RunInChildContext")
-
-
-def make_state(backend: FakeBackend, **config: float) -> ExecutionState:
-    state = ExecutionState(
-        ARN, "tok-0", dict(backend.operations), backend, CheckpointBatcherConfig(**config)
-    )  # type: ignore[arg-type]
-    state.start()
-    return state
 
 
 def test_async_start_and_sync_succeed_share_one_request() -> None:
