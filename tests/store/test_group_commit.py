@@ -164,3 +164,68 @@ def test_group_commit_can_be_switched_off(tmp_path: Path) -> None:
         tx.schedule_timer("arn", "op", "wait", 10)
     with store.transaction(write=False) as tx:
         assert tx.next_due_ms() == 10
+
+
+def _other_view(tmp_path: Path) -> list[int]:
+    """What another connection (another process) sees committed in ``parent``."""
+    other = sqlite3.connect(tmp_path / "s.db")
+    try:
+        return [r[0] for r in other.execute("SELECT id FROM parent ORDER BY id")]
+    finally:
+        other.close()
+
+
+def test_use_cases_inside_group_share_the_commit_at_its_end(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    writer = store._writer
+    assert writer is not None
+    before = writer.commits
+    with store.group():
+        for i in (1, 2, 3):
+            with store.transaction() as tx:
+                tx.conn.execute("INSERT INTO parent (id) VALUES (?)", (i,))
+        assert _other_view(tmp_path) == []  # returned, but not committed yet: not to be acknowledged
+    assert _other_view(tmp_path) == [1, 2, 3]
+    assert writer.commits - before == 1
+
+
+def test_a_failing_use_case_inside_group_is_rolled_back_alone(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    with store.group():
+        with store.transaction() as tx:
+            tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
+        with pytest.raises(ValueError):
+            with store.transaction() as tx:
+                tx.conn.execute("INSERT INTO parent (id) VALUES (2)")
+                raise ValueError("this use case's own error")
+        with store.transaction() as tx:
+            tx.conn.execute("INSERT INTO parent (id) VALUES (3)")
+    assert _rows(store, "parent") == [1, 3]
+
+
+def test_a_group_whose_commit_fails_keeps_none_of_its_writes(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    with pytest.raises(ConflictError):
+        with store.group():
+            with store.transaction() as tx:
+                tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
+            with store.transaction() as tx:  # deferred foreign key: fails at the group's COMMIT
+                tx.conn.execute("INSERT INTO child (id, parent) VALUES (10, 99)")
+    assert _rows(store, "parent") == [] and _rows(store, "child") == []
+    with store.transaction() as tx:  # the writer works again afterwards
+        tx.conn.execute("INSERT INTO parent (id) VALUES (5)")
+    assert _rows(store, "parent") == [5]
+
+
+def test_other_threads_wait_for_the_group_and_commit_after_it(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    outside = _Writer(store, lambda tx: tx.conn.execute("INSERT INTO parent (id) VALUES (9)"))
+    with store.group():
+        with store.transaction() as tx:
+            tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
+        outside.start()
+        time.sleep(0.05)
+        assert not outside.finished.is_set()  # the group holds the writer until it ends
+    outside.join(10)
+    assert outside.error is None
+    assert _rows(store, "parent") == [1, 9]

@@ -10,8 +10,8 @@ The worker never opens the database. Our SDK reaches the engine over the worker'
 as the SDK's default service client); handlers written with the official SDK get the plain
 invocation event and talk HTTP through boto3 to ``AWS_ENDPOINT_URL_LAMBDA``, as on Lambda.
 
-The parent side serves the worker's engine calls on the dispatcher thread that runs the
-invocation. The watchdog thread (runtime/watchdog.py) kills a worker that outlives the function's Timeout (``Sandbox.Timedout``);
+The parent side's call server (runtime/call_server.py) answers every busy worker's engine calls
+on one thread, in shared commits, while the dispatcher thread that launched the invocation waits. The watchdog thread (runtime/watchdog.py) kills a worker that outlives the function's Timeout (``Sandbox.Timedout``);
 a worker that dies for any other reason ends the invocation with ``Runtime.ExitError``. Either
 way the worker is discarded and the next invocation gets a fresh one.
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from durable_lambda.runtime import watchdog
+from durable_lambda.runtime.call_server import CallServer, Job
 from durable_lambda.runtime.invokers import (
     FunctionConfig,
     InvocationRequest,
@@ -46,8 +47,6 @@ from durable_lambda.runtime.worker_setup import (
 
 __all__ = ["LOG_TAIL_BYTES", "HostConfig", "WorkerPool", "worker_environment"]
 
-# The only engine methods a worker may call through its pipe: the SDK's two backend calls.
-_ALLOWED_CALLS = frozenset({"checkpoint", "get_execution_state"})
 
 
 @dataclass(frozen=True)
@@ -158,8 +157,10 @@ class RemoteApiError(Exception):
 
 
 class _Worker:
-    def __init__(self, ctx: Any, function: FunctionConfig, host: HostConfig, grants: Any = None) -> None:
+    def __init__(self, ctx: Any, function: FunctionConfig, host: HostConfig, calls: CallServer,
+                 grants: Any = None) -> None:
         # grants: runtime.sandbox.WorkerGrants when the API requires authentication.
+        self.calls = calls
         self.grants = grants
         credential = grants.mint() if grants is not None else None
         self.key_id = credential[0] if credential is not None else None
@@ -178,7 +179,10 @@ class _Worker:
             self.grants.bind(self.key_id, _execution_arn(request))
         try:
             self.conn.send(("invoke", request))
-            return self._serve(engine, request)
+            job = self.calls.run(Job(self.conn, engine, _execution_arn(request)))
+            if job.exited:
+                return self._exit_result(request), False
+            return job.outcome, True
         except (BrokenPipeError, OSError):
             return self._exit_result(request), False
         finally:
@@ -190,37 +194,6 @@ class _Worker:
     def _timeout(self) -> None:
         self.timed_out = True
         self.kill()
-
-    def _serve(self, engine: Any, request: InvocationRequest) -> tuple[InvocationResult, bool]:
-        while True:
-            try:
-                message = self.conn.recv()
-            except (EOFError, OSError):
-                return self._exit_result(request), False
-            if message[0] == "done":
-                return message[1], True
-            _, method, args, kwargs = message
-            # Only the two SDK calls, and only on the execution this invocation belongs to.
-            if method in _ALLOWED_CALLS and args and args[0] == _execution_arn(request):
-                try:
-                    reply: tuple[str, Any] = ("ok", getattr(engine, method)(*args, **kwargs))
-                except Exception as err:
-                    reply = (
-                        "err",
-                        {
-                            "status": int(getattr(err, "status", 500)),
-                            "type": getattr(err, "error_type", None) or type(err).__name__,
-                            "message": getattr(err, "message", None) or str(err),
-                        },
-                    )
-            else:
-                reply = ("err", {"status": 403, "type": "AccessDeniedException",
-                                 "message": f"a worker may only call {method!r} on its own execution"
-                                 if method in _ALLOWED_CALLS else f"a worker may not call {method!r}"})
-            try:
-                self.conn.send(reply)
-            except (BrokenPipeError, OSError):
-                return self._exit_result(request), False
 
     def _exit_result(self, request: InvocationRequest) -> InvocationResult:
         self.process.join(timeout=5)
@@ -276,6 +249,7 @@ class WorkerPool:
              "durable_lambda.runtime.workers", "json"]
         )
         self._idle: dict[tuple[Any, ...], list[_Worker]] = {}
+        self._calls = CallServer()  # serves every busy worker's pipe (runtime/call_server.py)
         self._lock = threading.Lock()
         self._closed = False
         self.started = 0  # workers started (cold starts), for tests and benchmarks
@@ -304,7 +278,7 @@ class WorkerPool:
                     return worker
                 worker.close()
             self.started += 1
-        return _Worker(self._ctx, function, self.host, self.grants)
+        return _Worker(self._ctx, function, self.host, self._calls, self.grants)
 
     def _release(self, key: tuple[Any, ...], worker: _Worker) -> None:
         retired: list[_Worker] = []

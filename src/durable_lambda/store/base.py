@@ -147,6 +147,10 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]: ...
+    def group(self) -> AbstractContextManager[None]:
+        """Write transactions the calling thread runs inside the block may share one commit,
+        made when the block ends; nothing inside is acknowledged before the block exits."""
+        ...
     def close(self) -> None: ...
 
 

@@ -180,6 +180,13 @@ class SqliteStore:
             return self._writer.transaction()  # type: ignore[no-any-return]
         return self._own_transaction(write=write)
 
+    def group(self) -> contextlib.AbstractContextManager[None]:
+        """Write transactions this thread runs inside the block share one commit at its end
+        (``GroupCommitWriter.group``); without group commit, each commits on its own."""
+        if self._writer is not None:
+            return self._writer.group()  # type: ignore[no-any-return]
+        return contextlib.nullcontext()
+
     @contextlib.contextmanager
     def _own_transaction(self, *, write: bool) -> Iterator[SqliteTransaction]:
         with self._connection() as conn:

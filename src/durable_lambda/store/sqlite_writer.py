@@ -9,6 +9,10 @@ that contains it succeeded, so an acknowledged write is as durable as before; if
 fails, every use case in it fails with the error (none of their writes is kept), and a use case
 that fails on its own is rolled back to its savepoint without touching the others.
 
+``group()`` does the same on purpose for one thread: the use cases it runs inside the block
+share the commit made when the block ends (the worker call server answers every ready worker's
+checkpoint that way, runtime/call_server.py); each still rolls back alone if it fails.
+
 With no other writer waiting (a single thread, or an idle server) a use case commits at once,
 exactly as a plain ``BEGIN IMMEDIATE .. COMMIT`` (the savepoint is only taken when the
 transaction already holds another use case's writes). One connection for all writes also keeps
@@ -65,38 +69,62 @@ class GroupCommitWriter:
         self._owner: int | None = None
         self._conn: sqlite3.Connection | None = None
         self._batch: _Batch | None = None
+        self._group_thread: int | None = None  # the thread inside ``group()``, if any
+        self._group_lost: StoreError | None = None  # the group's earlier writes were lost
+        self._group_members = 0  # use cases of the group in the open batch
         self.commits = 0  # diagnostics (tests, benchmarks): commits and use cases written
         self.use_cases = 0
 
     @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Write use cases this thread runs inside the block share one commit, made when the
+        block ends (holding the write lock meanwhile, so keep the block short).
+
+        A use case inside the block returns before that commit: its caller must not acknowledge
+        anything until the block has exited without an error. A use case that fails is rolled
+        back alone; if SQLite lost the whole transaction (a full disk), or the final commit
+        fails, the block raises the ``StoreError`` and none of the block's writes is kept.
+        """
+        ident = threading.get_ident()
+        if self._group_thread == ident or self._owner == ident:
+            yield  # already inside a group or a use case on this thread: part of it
+            return
+        self._acquire()
+        self._group_thread = ident
+        self._group_lost = None
+        self._group_members = 0
+        try:
+            yield
+            lost, self._group_lost = self._group_lost, None
+            if lost is not None:
+                raise lost
+            self._settle(counted=False, force=True)
+        except BaseException:
+            if self._batch is not None:
+                self._fail_batch(StoreError("the transaction was rolled back"))
+            raise
+        finally:
+            self._group_thread = None
+            self._lock.release()
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
-        if self._owner == threading.get_ident():
+        ident = threading.get_ident()
+        if self._owner == ident:
             # A write use case opened inside another one on the same thread: part of it.
             yield self._wrap(self._require_conn())
             return
-        with self._count_lock:
-            self._waiting += 1
-        self._lock.acquire()
-        with self._count_lock:
-            self._waiting -= 1
+        if self._group_thread == ident:
+            with self._grouped_use_case() as tx:
+                yield tx
+            return
+        self._acquire()
         self._owner = threading.get_ident()
         follow: _Batch | None = None
         try:
             conn, joined = self._begin()
-            try:
-                yield self._wrap(conn)
-            except BaseException as exc:
-                self._undo(conn, joined, exc)
-                if isinstance(exc, sqlite3.Error):
-                    raise self._translate(exc) from exc
-                raise
-            if joined:
-                try:
-                    conn.execute("RELEASE use_case")
-                except sqlite3.Error as err:
-                    error = self._translate(err)
-                    self._fail_batch(error)
-                    raise error from err
+            with self._body(conn, joined) as tx:
+                yield tx
             follow = self._settle(counted=True)
         finally:
             self._owner = None
@@ -105,6 +133,31 @@ class GroupCommitWriter:
             follow.done.wait()
             if follow.error is not None:
                 raise follow.error
+
+    @contextlib.contextmanager
+    def _grouped_use_case(self) -> Iterator[Any]:
+        """One use case inside ``group()`` (the lock is held): always in a savepoint, so that
+        its failure takes back its own writes only; the commit is the group's."""
+        if self._group_lost is not None:  # the group's commit is lost already: run nothing more
+            raise self._group_lost
+        self._owner = threading.get_ident()
+        try:
+            conn, _ = self._begin(savepoint=True)
+            with self._body(conn, True) as tx:
+                yield tx
+            assert self._batch is not None
+            self._batch.members += 1
+            self._group_members += 1
+        finally:
+            self._owner = None
+
+    def _acquire(self) -> None:
+        """Takes the write lock, counted as waiting meanwhile (``_settle`` waits for waiters)."""
+        with self._count_lock:
+            self._waiting += 1
+        self._lock.acquire()
+        with self._count_lock:
+            self._waiting -= 1
 
     # -- the pieces, all run while holding ``_lock`` -------------------------------------------
     def _require_conn(self) -> sqlite3.Connection:
@@ -115,9 +168,10 @@ class GroupCommitWriter:
                 raise self._translate(err) from err
         return self._conn
 
-    def _begin(self) -> tuple[sqlite3.Connection, bool]:
+    def _begin(self, *, savepoint: bool = False) -> tuple[sqlite3.Connection, bool]:
         """Opens the batch's transaction if none is open; returns the connection and whether
-        this use case joins other use cases' writes (then it runs inside a savepoint)."""
+        this use case runs inside a savepoint (it joins other use cases' writes, or ``savepoint``
+        asks for one: the use cases of a ``group()``)."""
         conn = self._require_conn()
         if self._batch is None:
             try:
@@ -126,7 +180,8 @@ class GroupCommitWriter:
                 self._rollback()
                 raise self._translate(err) from err
             self._batch = _Batch()
-            return conn, False
+            if not savepoint:
+                return conn, False
         try:
             conn.execute("SAVEPOINT use_case")
         except sqlite3.Error as err:
@@ -134,6 +189,25 @@ class GroupCommitWriter:
             self._fail_batch(error)
             raise error from err
         return conn, True
+
+    @contextlib.contextmanager
+    def _body(self, conn: sqlite3.Connection, joined: bool) -> Iterator[Any]:
+        """Runs one use case's writes: on failure takes them back (``_undo``), on success
+        releases its savepoint, if it has one."""
+        try:
+            yield self._wrap(conn)
+        except BaseException as exc:
+            self._undo(conn, joined, exc)
+            if isinstance(exc, sqlite3.Error):
+                raise self._translate(exc) from exc
+            raise
+        if joined:
+            try:
+                conn.execute("RELEASE use_case")
+            except sqlite3.Error as err:
+                error = self._translate(err)
+                self._fail_batch(error)
+                raise error from err
 
     def _undo(self, conn: sqlite3.Connection, joined: bool, exc: BaseException) -> None:
         """Takes back the failed use case's writes, and only those while the batch survives."""
@@ -150,15 +224,16 @@ class GroupCommitWriter:
             except sqlite3.Error:
                 pass
             else:
-                with contextlib.suppress(StoreError):
-                    self._settle(counted=False)  # the others' commit is not its to report
+                if self._group_thread is None:
+                    with contextlib.suppress(StoreError):
+                        self._settle(counted=False)  # the others' commit is not its to report
                 return
         # SQLite ended the whole transaction itself (a full disk, an I/O error): the writes of
         # the use cases waiting for this batch's commit are gone too.
         error = self._translate(exc) if isinstance(exc, sqlite3.Error) else None
         self._fail_batch(error or StoreError("the transaction was rolled back"))
 
-    def _settle(self, *, counted: bool) -> _Batch | None:
+    def _settle(self, *, counted: bool, force: bool = False) -> _Batch | None:
         """After a use case: commits the batch unless another writer is queued (the batch then
         stays open for it). Returns the batch a succeeded use case must wait for, or None once
         it is committed."""
@@ -169,7 +244,7 @@ class GroupCommitWriter:
             batch.members += 1
         with self._count_lock:
             others_queued = self._waiting > 0
-        if others_queued and batch.members < self._max_batch:
+        if others_queued and batch.members < self._max_batch and not force:
             return batch if counted else None
         self._batch = None
         if batch.members == 0:  # only failed use cases: nothing to commit
@@ -191,6 +266,9 @@ class GroupCommitWriter:
 
     def _fail_batch(self, error: StoreError) -> None:
         batch, self._batch = self._batch, None
+        if self._group_thread is not None and self._group_members:
+            self._group_lost = error  # writes of use cases the group already ran are gone
+        self._group_members = 0
         self._rollback()
         if batch is not None:
             batch.error = error
