@@ -30,6 +30,7 @@ from durable_lambda.store.sqlite_claims import EXEC_COLUMNS as _EXEC_COLUMNS
 from durable_lambda.store.sqlite_claims import EXEC_SELECT as _EXEC_SELECT
 from durable_lambda.store.sqlite_claims import ClaimQueries
 from durable_lambda.store.sqlite_claims import exec_row as _exec_row
+from durable_lambda.store.sqlite_checkpointer import WalCheckpointer
 from durable_lambda.store.sqlite_writer import GroupCommitWriter
 
 __all__ = ["SqliteStore"]
@@ -103,7 +104,14 @@ class SqliteStore:
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._pool_size = pool_size
-        self._writer = GroupCommitWriter(self._connect, _translate, SqliteTransaction) if group_commit else None
+        self._checkpointer: WalCheckpointer | None = None
+        self._writer: GroupCommitWriter | None = None
+        if group_commit:
+            # A thread copies the WAL back ahead of SQLite's inline checkpoints (decision 0009).
+            self._checkpointer = WalCheckpointer(self._connect)
+            self._writer = GroupCommitWriter(
+                self._connect, _translate, SqliteTransaction, on_commit=self._checkpointer.committed
+            )
         conn = self._connect()
         try:
             self._migrate(conn)
@@ -210,6 +218,8 @@ class SqliteStore:
                 raise _translate(err) from err
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         if self._writer is not None:
             self._writer.close()
         for conn in self._all:

@@ -58,7 +58,9 @@ class GroupCommitWriter:
         wrap: Callable[[sqlite3.Connection], Any],
         *,
         max_batch: int = MAX_BATCH,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        self._on_commit = on_commit
         self._connect = connect
         self._translate = translate
         self._wrap = wrap
@@ -261,6 +263,8 @@ class GroupCommitWriter:
             raise error from err
         self.commits += 1
         self.use_cases += batch.members
+        if self._on_commit is not None:
+            self._on_commit()
         batch.done.set()
         return None
 
