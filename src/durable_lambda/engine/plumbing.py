@@ -7,7 +7,6 @@ executions, checkpoints, callbacks, timers and invocations (service.py).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
 from collections.abc import Callable
@@ -70,8 +69,7 @@ class EngineCore:
         """Write calls made on this thread inside the block share one store commit at its end
         (store errors translated). Their answers may be given only after the block exited
         without an error: until then nothing they wrote is durable."""
-        group = getattr(self.store, "group", None)
-        return translated(group() if group is not None else contextlib.nullcontext())
+        return translated(self.store.group())
 
     def _read(self) -> Any:
         """A read-only transaction: in WAL mode it never waits for a writer."""

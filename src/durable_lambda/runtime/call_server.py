@@ -22,6 +22,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -182,19 +183,14 @@ class CallServer:
 
     def _run_group(self, group: list[tuple[Job, tuple[Any, ...]]]) -> list[tuple[str, Any]]:
         engine = group[0][0].engine
-        shared: Callable[[], Any] | None = getattr(engine, "shared_commit", None)
-        replies: list[tuple[str, Any]] = []
+        shared: Callable[[], Any] = getattr(engine, "shared_commit", contextlib.nullcontext)
+        self.batches += 1
+        self.calls += len(group)
         try:
-            if shared is None:
-                return [self._call(job, message) for job, message in group]
             with shared():
-                replies = [self._call(job, message) for job, message in group]
+                return [self._call(job, message) for job, message in group]
         except Exception as err:  # the shared commit failed: none of the calls' writes was kept
             return [error_reply(err)] * len(group)
-        finally:
-            self.batches += 1
-            self.calls += len(group)
-        return replies
 
     @staticmethod
     def _call(job: Job, message: tuple[Any, ...]) -> tuple[str, Any]:
