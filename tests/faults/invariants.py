@@ -60,11 +60,17 @@ def snapshot(path: str | Path) -> Snapshot:
             snap.executions[row["arn"]] = dict(row)
             snap.operations[row["arn"]] = {}
             snap.events[row["arn"]] = []
-        for row in conn.execute("SELECT arn, op_id, seq, change_seq, status, body FROM operations ORDER BY arn, seq"):
+        for row in conn.execute(
+            "SELECT e.arn AS arn, o.op_id, o.seq, o.change_seq, o.status, o.body "
+            "FROM operations o JOIN executions e ON e.xid = o.xid ORDER BY e.arn, o.seq"
+        ):
             entry = dict(row)
             entry["body"] = json.loads(row["body"])
             snap.operations.setdefault(row["arn"], {})[row["op_id"]] = entry
-        for row in conn.execute("SELECT arn, event_id, body FROM events ORDER BY arn, event_id"):
+        for row in conn.execute(
+            "SELECT e.arn AS arn, v.event_id, v.body FROM events v "
+            "JOIN executions e ON e.xid = v.xid ORDER BY e.arn, v.event_id"
+        ):
             event = json.loads(row["body"])
             event["_key"] = row["event_id"]
             snap.events.setdefault(row["arn"], []).append(event)

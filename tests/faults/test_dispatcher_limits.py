@@ -257,3 +257,15 @@ def test_zero_reserved_concurrency_runs_nothing_until_removed(rig: Rig) -> None:
         assert rig.engine.get_execution(arn)["Status"] == "SUCCEEDED"
     finally:
         dispatcher.stop()
+
+
+def test_changing_reserved_concurrency_wakes_the_dispatcher(rig: Rig) -> None:
+    """Raising or removing a limit makes queued executions runnable: the engine tells its
+    listeners (the dispatcher wakes at once instead of at its next idle poll)."""
+    _runtime(rig)
+    woken: list[str] = []
+    rig.engine.add_listener(lambda: woken.append("wake"))
+    rig.engine.put_function_concurrency("echo", 0)
+    assert woken == ["wake"]
+    rig.engine.delete_function_concurrency("echo")
+    assert woken == ["wake", "wake"]

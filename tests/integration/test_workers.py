@@ -123,6 +123,22 @@ def test_warm_worker_is_reused(client: Any) -> None:
     assert second["calls"] == first["calls"] + 1  # module globals survive, as in a warm sandbox
 
 
+def test_a_busy_function_keeps_a_warm_worker_per_concurrent_invocation(client: Any) -> None:
+    """The pool keeps as many idle workers per function as invocations can run at once (16):
+    a second burst of 12 concurrent calls reuses the 12 processes of the first, instead of
+    cold-starting the ones beyond a smaller idle limit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def burst() -> set[int]:
+        with ThreadPoolExecutor(12) as pool:
+            bodies = list(pool.map(lambda _: call(client, {"action": "sleep", "seconds": 0.5})[1], range(12)))
+        return {body["pid"] for body in bodies}
+
+    first = burst()
+    assert len(first) == 12  # they ran at once, each in its own worker
+    assert burst() == first
+
+
 def test_timeout_kills_the_worker_and_the_next_call_gets_a_fresh_one(client: Any) -> None:
     _, warm = call(client, {})
     response, body = call(client, {"action": "sleep", "seconds": 30})

@@ -3,25 +3,14 @@ lookup (EXPLAIN QUERY PLAN), never a scan of the suspended executions."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Any
 
-from durable_lambda.store import ExecutionRow, open_store
+from durable_lambda.store import open_store
 from durable_lambda.store.sqlite_claims import EXEC_SELECT
+from tests.store.rows import execution_row
 
 
-def _row(arn: str, *, start_ms: int, needs_invoke: int = 0, lease_expires_ms: int | None = None,
-         function_name: str = "fn", status: str = "RUNNING") -> ExecutionRow:
-    values: dict[str, Any] = {f.name: None for f in dataclasses.fields(ExecutionRow)}
-    values.update(
-        arn=arn, function_name=function_name, function_arn="f", version="$LATEST", name=arn,
-        execution_id=arn, status=status, start_ms=start_ms, timeout_seconds=60, event_seq=0, op_seq=0,
-        change_seq=0, seen_seq=0, service_seq=0, needs_invoke=needs_invoke, attempt=0,
-        failed_invocations=0, kind="durable", retention_days=14,
-        lease_token="lease" if lease_expires_ms is not None else None, lease_expires_ms=lease_expires_ms,
-    )
-    return ExecutionRow(**{k: v for k, v in values.items() if k in {f.name for f in dataclasses.fields(ExecutionRow)}})
+_row = execution_row
 
 
 def test_claimable_covers_new_work_and_expired_leases_oldest_first(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from durable_lambda.store import ConflictError, open_store
 from durable_lambda.store.sqlite import SqliteStore
+from tests.store.rows import execution_row
 
 
 def test_migrates_from_zero_to_head_once(tmp_path: Path) -> None:
@@ -36,6 +37,7 @@ def test_events_are_appended_and_read_back_in_order(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
     store = open_store(path)
     with store.transaction() as tx:
+        tx.insert_execution(execution_row("arn"))
         tx.append_events("arn", [{"EventId": 1, "EventType": "A"}, {"EventId": 2, "EventType": "B"}])
     with pytest.raises(ConflictError):
         with store.transaction() as tx:
@@ -68,3 +70,75 @@ def test_timers_are_upserted_and_claimed_by_due_time(tmp_path: Path) -> None:
         assert [(t.arn, t.due_ms) for t in tx.due_timers(25, 10)] == [("b", 10), ("a", 20)]
         tx.cancel_timers("a")
         assert [t.arn for t in tx.due_timers(100, 10)] == ["b"]
+
+
+def _apply_migrations_upto(path: Path, last: int) -> None:
+    """A database at schema version ``last``, as an older release left it."""
+    from importlib import resources
+
+    from durable_lambda.store.sqlite import _split_sql
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    folder = resources.files("durable_lambda.store").joinpath("migrations/sqlite")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        version = int(entry.name.split("_", 1)[0]) if entry.name.endswith(".sql") else None
+        if version is None or version > last:
+            continue
+        for statement in _split_sql(entry.read_text()):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, entry.name))
+    conn.close()
+
+
+def test_upgrade_to_integer_keys_keeps_operations_and_history(tmp_path: Path) -> None:
+    """Migration 0005 re-keys operations and events by execution xid; nothing is lost and the
+    two executions' rows stay apart."""
+    path = tmp_path / "old.db"
+    _apply_migrations_upto(path, 4)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for n, arn in enumerate(["arn:a", "arn:b"], start=1):
+        conn.execute(
+            "INSERT INTO executions (arn, function_name, function_arn, version, name, execution_id, status, "
+            "start_ms, timeout_seconds) VALUES (?, 'fn', 'f', '$LATEST', ?, ?, 'RUNNING', ?, 60)",
+            (arn, arn, arn, n),
+        )
+        for i in range(3):
+            body = f'{{"Id":"op{i}","Status":"SUCCEEDED","Owner":"{arn}"}}'
+            conn.execute("INSERT INTO operations VALUES (?, ?, ?, ?, 'SUCCEEDED', ?)", (arn, f"op{i}", i, i, body))
+            conn.execute("INSERT INTO events VALUES (?, ?, ?)", (arn, i + 1, f'{{"EventId":{i + 1},"Owner":"{arn}"}}'))
+    conn.close()
+
+    store = open_store(str(path))
+    assert store.schema_version() >= 5
+    with store.transaction() as tx:
+        for arn in ("arn:a", "arn:b"):
+            ops = tx.all_operations(arn)
+            assert [op["Id"] for op in ops] == ["op0", "op1", "op2"]
+            assert {op["Owner"] for op in ops} == {arn}
+            events = tx.read_events(arn, after=0, limit=None, reverse=False)
+            assert [(e["EventId"], e["Owner"]) for e in events] == [(1, arn), (2, arn), (3, arn)]
+        tx.insert_execution(execution_row("arn:c"))
+        tx.append_events("arn:c", [{"EventId": 1, "Owner": "arn:c"}])
+    xids = sqlite3.connect(path).execute("SELECT arn, xid FROM executions ORDER BY xid").fetchall()
+    assert [arn for arn, _ in xids] == ["arn:a", "arn:b", "arn:c"]
+    assert len({xid for _, xid in xids}) == 3
+    store.close()
+
+
+def test_deleted_execution_leaves_no_rows_for_a_later_one(tmp_path: Path) -> None:
+    """Deleting the newest execution frees its xid for the next insert: its operations and
+    history must be gone with it, so the newcomer starts empty."""
+    store = open_store(str(tmp_path / "s.db"))
+    with store.transaction() as tx:
+        tx.insert_execution(execution_row("arn:old"))
+        tx.put_operations("arn:old", [({"Id": "x", "Status": "SUCCEEDED"}, 1, 1)])
+        tx.append_events("arn:old", [{"EventId": 1, "EventType": "Old"}])
+    with store.transaction() as tx:
+        tx.delete_executions(["arn:old"])
+    with store.transaction() as tx:
+        tx.insert_execution(execution_row("arn:new"))
+        assert tx.all_operations("arn:new") == []
+        assert tx.read_events("arn:new", after=0, limit=None, reverse=False) == []
+        assert tx.operations_changed_since("arn:new", 0) == []
+    store.close()

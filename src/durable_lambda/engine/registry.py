@@ -132,6 +132,7 @@ class FunctionRegistry(EngineCore):
         with self._tx() as tx:
             if not tx.set_reserved_concurrency(name, reserved):
                 raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
+        self._notify()  # a raised limit lets queued executions run now, not at the next poll
         return reserved
 
     def get_function_concurrency(self, name: str) -> int | None:
@@ -145,3 +146,4 @@ class FunctionRegistry(EngineCore):
         with self._tx() as tx:
             if not tx.set_reserved_concurrency(name, None):
                 raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
+        self._notify()

@@ -172,6 +172,7 @@ class Runtime:
                     str(self.log_dir) if self.log_dir is not None else None,
                     endpoint_url=self.endpoint_url,
                     region=getattr(self.engine, "region", "us-east-1"),
+                    max_concurrency=self.dispatcher.max_concurrency,
                     **self.worker_options,
                 )
             return self._process_invoker

@@ -234,6 +234,16 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+# Operations and events are keyed by the execution's integer ``xid`` (migration 0005); the
+# queries take the ARN and look the xid up with this subquery (one probe of a unique index).
+_XID = "(SELECT xid FROM executions WHERE arn = ?)"
+_UPSERT_OPERATION = (
+    f"INSERT INTO operations (xid, op_id, seq, change_seq, status, body) VALUES ({_XID}, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (xid, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
+    "status = excluded.status, body = excluded.body"
+)
+
+
 class SqliteTransaction(ClaimQueries):
     """All reads and writes of one use case; committed when the ``with`` block ends."""
 
@@ -256,7 +266,8 @@ class SqliteTransaction(ClaimQueries):
         placeholders = ", ".join("?" for _ in _EXEC_COLUMNS)
         values = [getattr(row, c) for c in _EXEC_COLUMNS]
         self.conn.execute(
-            f"INSERT INTO executions ({_EXEC_SELECT}) VALUES ({placeholders})", values
+            f"INSERT INTO executions (xid, {_EXEC_SELECT}) "
+            f"VALUES ((SELECT COALESCE(MAX(xid), 0) + 1 FROM executions), {placeholders})", values
         )
 
     def update_execution(self, arn: str, **changes: Any) -> None:
@@ -307,8 +318,11 @@ class SqliteTransaction(ClaimQueries):
 
     def delete_executions(self, arns: Sequence[str]) -> None:
         """Deletes executions with their operations, events, timers and callbacks."""
-        for table in ("operations", "events", "timers", "callbacks", "executions"):
-            self.conn.executemany(f"DELETE FROM {table} WHERE arn = ?", [(arn,) for arn in arns])
+        rows = [(arn,) for arn in arns]
+        for table in ("operations", "events"):
+            self.conn.executemany(f"DELETE FROM {table} WHERE xid = {_XID}", rows)
+        for table in ("timers", "callbacks", "executions"):
+            self.conn.executemany(f"DELETE FROM {table} WHERE arn = ?", rows)
 
     def list_executions(self, **filters: Any) -> list[ExecutionRow]:
         clauses: list[str] = []
@@ -348,7 +362,7 @@ class SqliteTransaction(ClaimQueries):
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             cur = self.conn.execute(
-                f"SELECT op_id, body FROM operations WHERE arn = ? AND op_id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT op_id, body FROM operations WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND op_id IN ({', '.join('?' for _ in chunk)})",
                 [arn, *chunk],
             )
             for op_id, body in cur:
@@ -356,14 +370,14 @@ class SqliteTransaction(ClaimQueries):
         return out
 
     def all_operations(self, arn: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT body FROM operations WHERE arn = ? ORDER BY seq LIMIT ? OFFSET ?"
+        sql = "SELECT body FROM operations WHERE xid = (SELECT xid FROM executions WHERE arn = ?) ORDER BY seq LIMIT ? OFFSET ?"
         cur = self.conn.execute(sql, (arn, -1 if limit is None else limit, offset))
         return [json.loads(body) for (body,) in cur]
 
     def operations_changed_since(
         self, arn: str, change_seq: int, upto: int | None = None
     ) -> list[dict[str, Any]]:
-        sql = "SELECT body FROM operations WHERE arn = ? AND change_seq > ?"
+        sql = "SELECT body FROM operations WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND change_seq > ?"
         params: list[Any] = [arn, change_seq]
         if upto is not None:
             sql += " AND change_seq <= ?"
@@ -374,9 +388,7 @@ class SqliteTransaction(ClaimQueries):
     def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]]) -> None:
         """Upserts ``(operation, seq, change_seq)`` rows; an existing row keeps its ``seq``."""
         self.conn.executemany(
-            "INSERT INTO operations (arn, op_id, seq, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (arn, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
-            "status = excluded.status, body = excluded.body",
+            _UPSERT_OPERATION,
             [
                 (arn, op["Id"], seq, change_seq, op["Status"], _dumps_compact(op))
                 for op, seq, change_seq in rows
@@ -385,25 +397,23 @@ class SqliteTransaction(ClaimQueries):
 
     def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None:
         self.conn.execute(
-            "INSERT INTO operations (arn, op_id, seq, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (arn, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
-            "status = excluded.status, body = excluded.body",
+            _UPSERT_OPERATION,
             (arn, op["Id"], seq, change_seq, op["Status"], json.dumps(op, separators=(",", ":"))),
         )
 
     # -- history -----------------------------------------------------------------------------
     def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
         self.conn.executemany(
-            "INSERT INTO events (arn, event_id, body) VALUES (?, ?, ?)",
+            "INSERT INTO events (xid, event_id, body) VALUES ((SELECT xid FROM executions WHERE arn = ?), ?, ?)",
             [(arn, e["EventId"], _dumps_compact(e)) for e in events],
         )
 
     def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
         if reverse:
-            sql = "SELECT body FROM events WHERE arn = ? AND event_id < ? ORDER BY event_id DESC LIMIT ?"
+            sql = "SELECT body FROM events WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND event_id < ? ORDER BY event_id DESC LIMIT ?"
             bound = after if after > 0 else 2**62
         else:
-            sql = "SELECT body FROM events WHERE arn = ? AND event_id > ? ORDER BY event_id LIMIT ?"
+            sql = "SELECT body FROM events WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND event_id > ? ORDER BY event_id LIMIT ?"
             bound = after
         cur = self.conn.execute(sql, (arn, bound, -1 if limit is None else limit))
         return [json.loads(body) for (body,) in cur]
