@@ -388,6 +388,8 @@ def test_auth_mode_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("DURABLE_LAMBDA_TOKEN", TOKEN)
     assert build_security(flags(auth="token"), tmp_path).authenticator.schemes == ["token"]
     assert build_security(flags(auth="none", host="0.0.0.0"), tmp_path).authenticator is None
+    assert build_security(flags(), tmp_path).worker_options["worker_nice"] == 10
+    assert build_security(flags(worker_nice=0), tmp_path).worker_options["worker_nice"] == 0
     with pytest.raises(UserError, match="at least 16"):
         build_security(flags(access_key=["id:short"]), tmp_path)
     with pytest.raises(UserError, match="ID:SECRET"):

@@ -21,3 +21,12 @@ def test_serve_answers_boto3(tmp_path: Path) -> None:
         assert client.list_functions()["Functions"] == []
         assert db.exists()
     assert proc.returncode is not None
+
+
+def test_serve_rejects_a_worker_priority_out_of_range() -> None:
+    import subprocess
+
+    command = [sys.executable, "-m", "durable_lambda.cli.main", "serve", "--worker-nice", "25"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--worker-nice" in done.stderr

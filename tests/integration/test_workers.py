@@ -139,6 +139,13 @@ def test_a_busy_function_keeps_a_warm_worker_per_concurrent_invocation(client: A
     assert burst() == first
 
 
+def test_workers_run_at_a_lower_priority_than_the_server(client: Any) -> None:
+    """Decision 0011: handler code yields the CPU to the server (nice +10 by default)."""
+    _, body = call(client, {})
+    server = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, body["pid"]) == min(19, server + 10)
+
+
 def test_timeout_kills_the_worker_and_the_next_call_gets_a_fresh_one(client: Any) -> None:
     _, warm = call(client, {})
     response, body = call(client, {"action": "sleep", "seconds": 30})

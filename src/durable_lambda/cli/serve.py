@@ -54,6 +54,10 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--worker-user", default=None, metavar="USER[:GROUP]",
                        help="when running as root: the user worker processes run as (default: nobody; "
                             "'root' keeps root, which lets function code read the database)")
+    serve.add_argument("--worker-nice", type=int, default=10, choices=range(0, 20), metavar="0-19",
+                       help="scheduling priority (nice) of worker processes relative to the server: "
+                            "handler code yields the CPU to the server that answers every worker "
+                            "(default: 10; 0 = same priority)")
     serve.set_defaults(func=cmd_serve)
 
 
@@ -115,6 +119,7 @@ def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
         security.summary.append("warning: secrets given as arguments are visible to local users in ps")
     strict = mode != "none" or bool(args.worker_user)
     security.worker_options.update(_worker_identity(args, state_dir, security.summary, strict))
+    security.worker_options["worker_nice"] = getattr(args, "worker_nice", 10)
     return security
 
 

@@ -132,13 +132,13 @@ class ProcessInvoker:
 
     def __init__(self, log_dir: str | None = None, *, endpoint_url: str | None = None,
                  region: str = "us-east-1", grants: Any = None, worker_uid: int | None = None,
-                 worker_gid: int | None = None, max_concurrency: int = 16) -> None:
+                 worker_gid: int | None = None, max_concurrency: int = 16, worker_nice: int = 10) -> None:
         from durable_lambda.runtime.workers import HostConfig, WorkerPool
 
         # Keep as many warm workers per function as invocations can run at once: fewer, and a
         # busy function forks (cold-starts) a worker for most invocations.
         host = HostConfig(endpoint_url=endpoint_url, region=region, log_dir=log_dir,
-                          worker_uid=worker_uid, worker_gid=worker_gid,
+                          worker_uid=worker_uid, worker_gid=worker_gid, worker_nice=worker_nice,
                           max_idle_per_function=max(8, max_concurrency),
                           max_idle_total=max(32, 2 * max_concurrency))
         self.pool = WorkerPool(host, grants)

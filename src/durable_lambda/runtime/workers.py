@@ -63,6 +63,10 @@ class HostConfig:
     # (runtime/sandbox.py, docs/security.md).
     worker_uid: int | None = None
     worker_gid: int | None = None
+    # Scheduling priority of worker processes (``nice``; decision 0011): the server thread that
+    # answers every worker's checkpoints is the one serial stage, so handler code yields the CPU
+    # to it. 0 = the server's own priority.
+    worker_nice: int = 10
 
 
 # ----------------------------------------------------------------------------------------------
@@ -72,6 +76,11 @@ class HostConfig:
 def _worker_main(
     conn: Any, function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
 ) -> None:
+    if host.worker_nice:
+        try:
+            os.nice(host.worker_nice)
+        except OSError:  # a platform or sandbox that refuses: run at the server's priority
+            pass
     os.environ.clear()
     os.environ.update(worker_environment(function, host, credential))
     if function.code_dir:
