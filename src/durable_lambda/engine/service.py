@@ -275,12 +275,9 @@ class Engine(FunctionRegistry, ExecutionQueries):
         when this completion finished the execution (a synchronous Invoke skips re-reading it)."""
         summary = None
         with self._tx() as tx:
-            ex = tx.get_execution(ticket.arn)
-            if ex is None or ex.lease_token != ticket.lease_token:
+            w = self._complete_in(tx, ticket, output, error, started_ms, ended_ms)
+            if w is None:
                 return False  # fenced: a newer attempt owns the execution
-            w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
-            invocations.complete(w, ticket, scrub(output), scrub(error), started_ms, ended_ms)
-            w.flush()
             if on_terminal is not None:
                 after = tx.get_execution(ticket.arn)
                 if after is not None and after.status in TERMINAL:
@@ -289,6 +286,38 @@ class Engine(FunctionRegistry, ExecutionQueries):
             on_terminal(summary)
         self._after(w, ticket.arn)
         return True
+
+    def complete_and_claim(
+        self, ticket: InvocationTicket, owner: str, lease_seconds: float, *, output: Any = None,
+        error: dict[str, Any] | None = None, started_ms: int | None = None, ended_ms: int | None = None,
+    ) -> InvocationTicket | None:
+        """``complete_invocation`` and ``claim_invocation`` in one transaction: the dispatcher
+        thread that ran an invocation records it and takes the next runnable one in one commit
+        (a fenced completion records nothing but still claims). Returns the new ticket, if any."""
+        claimed: tuple[InvocationTicket | None, ExecutionWriter] | None = None
+        with self._tx() as tx:
+            w = self._complete_in(tx, ticket, output, error, started_ms, ended_ms)
+            now = self.clock.now_ms()
+            ex = tx.claimable_execution(now, None, exclude_functions=tx.functions_at_concurrency_limit(now))
+            if ex is not None:
+                claimed = invocations.claim(tx, ex, owner, lease_seconds, now, self.ids)
+        if w is not None:
+            self._after(w, ticket.arn, notify=False)
+        if claimed is not None and claimed[0] is None:  # an expired lease recorded, nothing to run
+            self._after(claimed[1], claimed[1].ex.arn, notify=False)
+        self._notify()
+        return claimed[0] if claimed is not None else None
+
+    def _complete_in(self, tx: Any, ticket: InvocationTicket, output: Any, error: dict[str, Any] | None,
+                     started_ms: int | None, ended_ms: int | None) -> ExecutionWriter | None:
+        """Records an invocation's outcome in ``tx``; None when fenced off (a newer lease)."""
+        ex = tx.get_execution(ticket.arn)
+        if ex is None or ex.lease_token != ticket.lease_token:
+            return None
+        w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
+        invocations.complete(w, ticket, scrub(output), scrub(error), started_ms, ended_ms)
+        w.flush()
+        return w
 
     def renew_lease(self, ticket: InvocationTicket, lease_seconds: float) -> bool:
         """Extends a running invocation's lease (its heartbeat); False if it was fenced off."""

@@ -266,7 +266,24 @@ class Dispatcher:
 
     # -- one invocation ------------------------------------------------------------------------
     def _run_ticket(self, ticket: Any, on_terminal: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Runs ``ticket`` and, on a pool thread, the invocations claimed after it: recording an
+        outcome claims the next runnable invocation in the same commit (``complete_and_claim``),
+        which then runs on this thread and slot without a round through the dispatcher loop."""
+        try:
+            next_ticket: Any = ticket
+            while next_ticket is not None:
+                chain = on_terminal is None and not self._stopped
+                next_ticket = self._run_one(next_ticket, on_terminal, chain=chain)
+        finally:
+            with self._wake:
+                self._running -= 1
+                self._pending_wake = True
+                self._wake.notify_all()
+
+    def _run_one(self, ticket: Any, on_terminal: Callable[[dict[str, Any]], None] | None, *, chain: bool) -> Any:
+        """Runs one invocation and records its outcome; returns the ticket claimed with it."""
         started_ms = self.engine.clock.now_ms()
+        next_ticket = None
         try:
             function = self.resolve_function(ticket.function_name, ticket.version)
             request = InvocationRequest(
@@ -298,23 +315,36 @@ class Dispatcher:
                     }
                 )
                 output = None
-            extra = {} if on_terminal is None else {"on_terminal": on_terminal}
-            self._record_outcome(
-                ticket, output=output, error=result.error, started_ms=started_ms, ended_ms=ended_ms, **extra
-            )
+            outcome = {"output": output, "error": result.error, "started_ms": started_ms, "ended_ms": ended_ms}
+            if chain and hasattr(self.engine, "complete_and_claim"):
+                next_ticket = self._record_and_claim(ticket, outcome)
+            else:
+                extra = {} if on_terminal is None else {"on_terminal": on_terminal}
+                self._record_outcome(ticket, **outcome, **extra)
         except Exception as err:
             log.exception("recording the invocation outcome failed")
             self.errors.append(err)
         finally:
             self._tickets.pop(ticket.lease_token, None)
+            if next_ticket is not None:
+                self._tickets[next_ticket.lease_token] = next_ticket
             with self._wake:
-                self._running -= 1
-                self._pending_wake = True
-                self._wake.notify_all()
                 for event in self._watchers.get(ticket.arn, ()):
                     event.set()
             with self.changed:
                 self.changed.notify_all()
+        return next_ticket
+
+    def _record_and_claim(self, ticket: Any, outcome: dict[str, Any]) -> Any:
+        """Records the outcome and claims the next invocation in one commit; when that fails
+        retryably, records the outcome alone (with ``_record_outcome``'s retries)."""
+        try:
+            return self.engine.complete_and_claim(ticket, self.owner, self._lease_seconds(), **outcome)
+        except Exception as err:
+            if not is_retryable(err):
+                raise
+        self._record_outcome(ticket, **outcome)
+        return None
 
     def _record_outcome(self, ticket: Any, **outcome: Any) -> None:
         """``complete_invocation``, retried with backoff while it fails retryably, for up to

@@ -148,3 +148,43 @@ def test_lease_renewal_extends_and_fenced_tickets_cannot_renew(h: Harness) -> No
     assert t2 is not None
     assert not h.engine.renew_lease(t, 10)
     assert h.engine.renew_lease(t2, 10)
+
+
+def test_complete_and_claim_records_one_invocation_and_leases_the_next(h: Harness) -> None:
+    first, second = h.start(name="first"), h.start(name="second")
+    t1 = h.claim()
+    assert t1.arn == first
+    t2 = h.engine.complete_and_claim(t1, "test", 60, output={"Status": "SUCCEEDED", "Result": "1"})
+    assert h.engine.get_execution(first)["Status"] == "SUCCEEDED"
+    assert t2 is not None and t2.arn == second and t2.attempt == 1
+    assert h.engine.claim_invocation("other", 60) is None  # the second is leased now
+    assert h.engine.complete_and_claim(t2, "test", 60, output={"Status": "SUCCEEDED"}) is None  # nothing left
+    assert h.engine.get_execution(second)["Status"] == "SUCCEEDED"
+
+
+def test_complete_and_claim_with_a_stale_ticket_records_nothing_but_still_claims(h: Harness) -> None:
+    arn = h.start(name="retried")
+    stale = h.claim()
+    h.clock.advance(61_000)  # the lease runs out: another runtime takes the execution over
+    current = h.engine.claim_invocation("other", 60)
+    assert current is not None and current.attempt == 2
+    waiting = h.start(name="waiting")
+    before = h.types(arn)
+    claimed = h.engine.complete_and_claim(stale, "test", 60, output={"Status": "SUCCEEDED", "Result": "1"})
+    assert h.types(arn) == before and h.engine.get_execution(arn)["Status"] == "RUNNING"  # fenced
+    assert claimed is not None and claimed.arn == waiting
+
+
+def test_complete_and_claim_respects_reserved_concurrency(h: Harness) -> None:
+    from durable_lambda.engine import FunctionRecord
+
+    h.engine.put_function(FunctionRecord(name="gated", handler="app.py:handler"))
+    h.engine.put_function_concurrency("gated", 0)
+    gated = h.engine.start_execution(StartExecution(function_name="gated", input_payload="{}")).arn
+    h.start(name="a")
+    h.start(name="b")
+    t = h.claim()
+    nxt = h.engine.complete_and_claim(t, "test", 60, output={"Status": "SUCCEEDED"})
+    assert nxt is not None and nxt.function_name == "fn"
+    assert h.engine.complete_and_claim(nxt, "test", 60, output={"Status": "SUCCEEDED"}) is None
+    assert h.engine.get_execution(gated)["Status"] == "RUNNING"
