@@ -126,13 +126,25 @@ def test_warm_worker_is_reused(client: Any) -> None:
 def test_a_busy_function_keeps_a_warm_worker_per_concurrent_invocation(client: Any) -> None:
     """The pool keeps as many idle workers per function as invocations can run at once (16):
     a second burst of 12 concurrent calls reuses the 12 processes of the first, instead of
-    cold-starting the ones beyond a smaller idle limit."""
+    cold-starting the ones beyond a smaller idle limit. The first burst is also the server's
+    first use of worker processes: its concurrent invocations must share one pool."""
     from concurrent.futures import ThreadPoolExecutor
+
+    client.create_function(  # a roomy timeout: a slow cold start under load must not kill a worker
+        FunctionName="busy", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
+        Handler="probe.handler", Code={"ZipFile": zip_of(FILES)}, Timeout=60,
+    )
+    payload = json.dumps({"action": "sleep", "seconds": 0.5})
+
+    def one(_: int) -> int:
+        response = client.invoke(FunctionName="busy", Payload=payload)
+        body = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, body
+        return int(body["pid"])
 
     def burst() -> set[int]:
         with ThreadPoolExecutor(12) as pool:
-            bodies = list(pool.map(lambda _: call(client, {"action": "sleep", "seconds": 0.5})[1], range(12)))
-        return {body["pid"] for body in bodies}
+            return set(pool.map(one, range(12)))
 
     first = burst()
     assert len(first) == 12  # they ran at once, each in its own worker

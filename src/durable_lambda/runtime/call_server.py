@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 # The only engine methods a worker may call through its pipe: the SDK's two backend calls.
 ALLOWED_CALLS = frozenset({"checkpoint", "get_execution_state"})
+MAX_GROUP = 64  # calls answered by one shared commit
 
 
 @dataclass(eq=False)
@@ -77,6 +78,8 @@ class CallServer:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._thread: threading.Thread | None = None
+        # Calls read while draining for another engine's group: answered in the next round.
+        self._deferred: list[tuple[Job, tuple[Any, ...]]] = []
         self.batches = 0  # diagnostics: shared commits made, and calls answered in them
         self.calls = 0
 
@@ -101,11 +104,11 @@ class CallServer:
     def _loop(self) -> None:
         while True:
             try:
-                ready = self._selector.select()
+                ready = self._selector.select(0 if self._deferred else None)
             except Exception:  # pragma: no cover - nothing in the loop should raise
                 log.exception("worker call server: select failed")
                 continue
-            calls: list[tuple[Job, tuple[Any, ...]]] = []
+            calls, self._deferred = self._deferred, []
             for key, _ in ready:
                 job = key.data
                 if job is None:
@@ -182,15 +185,42 @@ class CallServer:
             self._release(job, None, exited=True)
 
     def _run_group(self, group: list[tuple[Job, tuple[Any, ...]]]) -> list[tuple[str, Any]]:
+        """Runs ``group``'s calls in one shared commit. Calls of the same engine that arrive
+        while it runs join it (``group`` grows in place) before the commit, up to
+        ``MAX_GROUP``: the workers answered in one commit are those that were waiting anyway,
+        and with ``synchronous=FULL`` one fsync covers them all."""
         engine = group[0][0].engine
         shared: Callable[[], Any] = getattr(engine, "shared_commit", contextlib.nullcontext)
         self.batches += 1
-        self.calls += len(group)
+        replies: list[tuple[str, Any]] = []
         try:
             with shared():
-                return [self._call(job, message) for job, message in group]
+                while len(replies) < len(group):
+                    replies.append(self._call(*group[len(replies)]))
+                    if len(replies) == len(group) and len(group) < MAX_GROUP:
+                        group.extend(self._drain(engine, MAX_GROUP - len(group)))
         except Exception as err:  # the shared commit failed: none of the calls' writes was kept
-            return [error_reply(err)] * len(group)
+            replies = [error_reply(err)] * len(group)
+        self.calls += len(group)
+        return replies
+
+    def _drain(self, engine: Any, limit: int) -> list[tuple[Job, tuple[Any, ...]]]:
+        """Calls for ``engine`` that are ready now (no waiting); calls for other engines wait
+        in ``_deferred`` for the next round."""
+        out: list[tuple[Job, tuple[Any, ...]]] = []
+        for key, _ in self._selector.select(timeout=0):
+            job = key.data
+            if job is None:
+                self._take_incoming()
+                continue
+            message = self._receive(job)
+            if message is None:
+                continue
+            if job.engine is engine and len(out) < limit:
+                out.append((job, message))
+            else:
+                self._deferred.append((job, message))
+        return out
 
     @staticmethod
     def _call(job: Job, message: tuple[Any, ...]) -> tuple[str, Any]:

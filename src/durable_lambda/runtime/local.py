@@ -9,6 +9,7 @@ once).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,6 +58,7 @@ class Runtime:
             install_log_sink(self.log_dir)
         self._thread_invoker = InProcessInvoker()
         self._process_invoker: ProcessInvoker | None = None
+        self._invoker_lock = threading.Lock()
         self.default_invoker = invoker
         # Where worker processes reach the Lambda API (AWS_ENDPOINT_URL_LAMBDA); set by `serve`.
         self.endpoint_url: str | None = None
@@ -167,16 +169,20 @@ class Runtime:
     def _invoker_for(self, function: FunctionConfig) -> Invoker:
         kind = self._invoker_by_function.get(function.name, self.default_invoker)
         if kind == "process":
-            if self._process_invoker is None:
-                self._process_invoker = ProcessInvoker(
-                    str(self.log_dir) if self.log_dir is not None else None,
-                    endpoint_url=self.endpoint_url,
-                    region=getattr(self.engine, "region", "us-east-1"),
-                    max_concurrency=self.dispatcher.max_concurrency,
-                    **self.worker_options,
-                )
-            return self._process_invoker
+            with self._invoker_lock:  # concurrent first invocations must share one worker pool
+                return self._process_invoker_locked()
         return self._thread_invoker
+
+    def _process_invoker_locked(self) -> ProcessInvoker:
+        if self._process_invoker is None:
+            self._process_invoker = ProcessInvoker(
+                str(self.log_dir) if self.log_dir is not None else None,
+                endpoint_url=self.endpoint_url,
+                region=getattr(self.engine, "region", "us-east-1"),
+                max_concurrency=self.dispatcher.max_concurrency,
+                **self.worker_options,
+            )
+        return self._process_invoker
 
     def log_path(self, function_name: str) -> Path:
         if self.log_dir is None:
