@@ -269,3 +269,25 @@ def test_changing_reserved_concurrency_wakes_the_dispatcher(rig: Rig) -> None:
     assert woken == ["wake"]
     rig.engine.delete_function_concurrency("echo")
     assert woken == ["wake", "wake"]
+
+
+def test_work_started_while_every_slot_is_busy_runs_when_a_slot_frees(rig: Rig) -> None:
+    """With every slot busy a start only notes the wake (no loop round); nothing is lost: the
+    freed slot's thread claims the waiting execution (decision 0012), then the loop claims the
+    rest once slots are free again."""
+    runtime = Runtime(rig.engine, max_concurrency=2)
+    runtime.register_function("gated", SPEC + "gated", durable=False)
+    runtime.register_function("echo", SPEC + "echo", durable=False)
+    runtime.start()
+    try:
+        held = [runtime.start_execution("gated", str(i))[0] for i in range(2)]
+        GATE.wait_inside(2)
+        queued = [runtime.start_execution("echo", str(i))[0] for i in range(5)]
+        with runtime.dispatcher._wake:
+            assert runtime.dispatcher._running == 2  # saturated: those starts only noted a wake
+        GATE.open.set()
+        for arn in held + queued:
+            assert runtime.wait_for_terminal(arn, timeout=30)["Status"] == "SUCCEEDED"
+        assert runtime.dispatcher.errors == []
+    finally:
+        runtime.dispatcher.stop()

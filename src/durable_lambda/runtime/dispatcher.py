@@ -136,10 +136,16 @@ class Dispatcher:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
     def wake(self) -> None:
-        """Something changed (a start, a callback): look for work now instead of at the poll."""
+        """Something changed (a start, a callback): look for work now instead of at the poll.
+
+        While every slot is busy the loop could not start anything anyway: the wake is only
+        noted, and the slot that frees up next (or the pool thread that claims on completing,
+        decision 0012) picks the work up. Under a burst of starts this spares the loop a
+        thread switch and a round of store reads per start."""
         with self._wake:
             self._pending_wake = True
-            self._wake.notify_all()
+            if self._running < self.max_concurrency or self._stopped:
+                self._wake.notify_all()
 
     def watch(self, arn: str) -> threading.Event:
         """An event set after every recorded invocation outcome of ``arn`` (``unwatch`` it)."""
