@@ -237,11 +237,14 @@ def _split_sql(script: str) -> list[str]:
 # Operations and events are keyed by the execution's integer ``xid`` (migration 0005); the
 # queries take the ARN and look the xid up with this subquery (one probe of a unique index).
 _XID = "(SELECT xid FROM executions WHERE arn = ?)"
-_UPSERT_OPERATION = (
-    f"INSERT INTO operations (xid, op_id, seq, change_seq, status, body) VALUES ({_XID}, ?, ?, ?, ?, ?) "
+# Operations are stored in creation order (primary key ``(xid, seq)``); ``(xid, op_id)`` is unique.
+# A new operation that exists already (a repeated START) updates the row and keeps its ``seq``.
+_INSERT_OPERATION = (
+    f"INSERT INTO operations (xid, seq, op_id, change_seq, status, body) VALUES ({_XID}, ?, ?, ?, ?, ?) "
     "ON CONFLICT (xid, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
     "status = excluded.status, body = excluded.body"
 )
+_UPDATE_OPERATION = f"UPDATE operations SET change_seq = ?, status = ?, body = ? WHERE xid = {_XID} AND op_id = ?"
 
 
 class SqliteTransaction(ClaimQueries):
@@ -386,20 +389,17 @@ class SqliteTransaction(ClaimQueries):
         return [json.loads(body) for (body,) in cur]
 
     def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]]) -> None:
-        """Upserts ``(operation, seq, change_seq)`` rows; an existing row keeps its ``seq``."""
-        self.conn.executemany(
-            _UPSERT_OPERATION,
-            [
-                (arn, op["Id"], seq, change_seq, op["Status"], _dumps_compact(op))
-                for op, seq, change_seq in rows
-            ],
-        )
+        """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its
+        creation order), 0 an existing one, which keeps its ``seq``."""
+        created = [(arn, seq, op["Id"], change, op["Status"], _dumps_compact(op)) for op, seq, change in rows if seq]
+        updated = [(change, op["Status"], _dumps_compact(op), arn, op["Id"]) for op, seq, change in rows if not seq]
+        if created:
+            self.conn.executemany(_INSERT_OPERATION, created)
+        if updated:
+            self.conn.executemany(_UPDATE_OPERATION, updated)
 
     def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None:
-        self.conn.execute(
-            _UPSERT_OPERATION,
-            (arn, op["Id"], seq, change_seq, op["Status"], json.dumps(op, separators=(",", ":"))),
-        )
+        self.put_operations(arn, [(op, seq, change_seq)])
 
     # -- history -----------------------------------------------------------------------------
     def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:

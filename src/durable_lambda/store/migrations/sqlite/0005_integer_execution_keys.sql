@@ -10,30 +10,36 @@ ALTER TABLE executions ADD COLUMN xid INTEGER;
 UPDATE executions SET xid = rowid;
 CREATE UNIQUE INDEX executions_by_xid ON executions (xid);
 
+-- Operations are stored in creation order, (xid, seq): a new operation's row is appended at the
+-- end of its execution's range instead of landing at a random place (operation ids are hashes),
+-- which split the big-row pages about every tenth step. The id lookup is the small unique index.
 CREATE TABLE operations_by_xid (
     xid          INTEGER NOT NULL,
-    op_id        TEXT NOT NULL,
     seq          INTEGER NOT NULL,
+    op_id        TEXT NOT NULL,
     change_seq   INTEGER NOT NULL,
     status       TEXT NOT NULL,
     body         TEXT NOT NULL,
-    PRIMARY KEY (xid, op_id)
+    PRIMARY KEY (xid, seq)
 ) WITHOUT ROWID;
-INSERT INTO operations_by_xid (xid, op_id, seq, change_seq, status, body)
-    SELECT e.xid, o.op_id, o.seq, o.change_seq, o.status, o.body
+INSERT INTO operations_by_xid (xid, seq, op_id, change_seq, status, body)
+    SELECT e.xid, o.seq, o.op_id, o.change_seq, o.status, o.body
     FROM operations o JOIN executions e ON e.arn = o.arn;
 DROP TABLE operations;
 ALTER TABLE operations_by_xid RENAME TO operations;
-CREATE INDEX operations_by_seq ON operations (xid, seq);
+CREATE UNIQUE INDEX operations_by_id ON operations (xid, op_id);
 CREATE INDEX operations_by_change ON operations (xid, change_seq);
 
+-- History rows go into a rowid table, appended in write order (SQLite's cheap path for
+-- appending to a rowid b-tree); the small unique index finds an execution's events in order.
 CREATE TABLE events_by_xid (
     xid       INTEGER NOT NULL,
     event_id  INTEGER NOT NULL,
-    body      TEXT NOT NULL,
-    PRIMARY KEY (xid, event_id)
-) WITHOUT ROWID;
+    body      TEXT NOT NULL
+);
 INSERT INTO events_by_xid (xid, event_id, body)
-    SELECT e.xid, v.event_id, v.body FROM events v JOIN executions e ON e.arn = v.arn;
+    SELECT e.xid, v.event_id, v.body FROM events v JOIN executions e ON e.arn = v.arn
+    ORDER BY e.xid, v.event_id;
 DROP TABLE events;
 ALTER TABLE events_by_xid RENAME TO events;
+CREATE UNIQUE INDEX events_by_id ON events (xid, event_id);
