@@ -16,6 +16,7 @@ The parent side is ``official_seconds``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -68,6 +69,7 @@ def _run_once(handler: Any, payload: dict[str, Any], expected: Any, store_kind: 
             store = SQLiteExecutionStore.create_and_initialize(Path(tmp) / "official.db")
         runner = DurableFunctionTestRunner(handler=handler, store=store, skip_time=True)
         try:
+            gc.collect()  # as on our side: no earlier run's garbage collected inside this one
             started = time.perf_counter()
             result = runner.run(input=json.dumps(payload), execution_timeout=3600)
             elapsed = time.perf_counter() - started

@@ -13,6 +13,7 @@ with n (it rewrites the whole execution on every checkpoint), so its large sizes
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import tempfile
@@ -37,6 +38,7 @@ def run_once(n: int, synchronous: str = "NORMAL", handler: str = "sequential_ste
         rt = Runtime.open(Path(tmp) / "bench.db", synchronous=synchronous, skip_time=True)
         rt.register_function("bench", f"{HANDLERS_FILE}:{handler}")
         rt.start()
+        gc.collect()  # no earlier run's garbage collected inside this one (the official side does the same)
         try:
             started = time.perf_counter()
             result = rt.invoke("bench", json.dumps(payload).encode(), timeout=3600)
