@@ -76,10 +76,10 @@ class HostConfig:
 def _worker_main(
     conn: Any, function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
 ) -> None:
-    if host.worker_nice:
+    if host.worker_nice and hasattr(os, "nice"):
         try:
             os.nice(host.worker_nice)
-        except OSError:  # a platform or sandbox that refuses: run at the server's priority
+        except OSError:  # a sandbox that refuses: run at the server's priority
             pass
     os.environ.clear()
     os.environ.update(worker_environment(function, host, credential))
