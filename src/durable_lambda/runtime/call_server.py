@@ -208,18 +208,23 @@ class CallServer:
         """Calls for ``engine`` that are ready now (no waiting); calls for other engines wait
         in ``_deferred`` for the next round."""
         out: list[tuple[Job, tuple[Any, ...]]] = []
-        for key, _ in self._selector.select(timeout=0):
-            job = key.data
-            if job is None:
-                self._take_incoming()
-                continue
-            message = self._receive(job)
-            if message is None:
-                continue
-            if job.engine is engine and len(out) < limit:
-                out.append((job, message))
-            else:
-                self._deferred.append((job, message))
+        for _ in range(2):  # a second look when jobs were handed over meanwhile: their pipes too
+            took_incoming = False
+            for key, _ in self._selector.select(timeout=0):
+                job = key.data
+                if job is None:
+                    self._take_incoming()
+                    took_incoming = True
+                    continue
+                message = self._receive(job)
+                if message is None:
+                    continue
+                if job.engine is engine and len(out) < limit:
+                    out.append((job, message))
+                else:
+                    self._deferred.append((job, message))
+            if not took_incoming:
+                break
         return out
 
     @staticmethod

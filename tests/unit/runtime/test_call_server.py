@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,10 @@ def test_calls_that_arrive_while_a_group_runs_join_its_commit(tmp_path: Path) ->
     ]
     for waiter in waiters:
         waiter.start()
+    deadline = time.monotonic() + 10  # all three pipes watched (and the wake pipe) before the first call
+    while len(calls._selector.get_map()) < 4:
+        assert time.monotonic() < deadline, "the call server did not take the jobs"
+        time.sleep(0.001)
     send(0)
     replies = [pipes[i][1].recv() for i in range(3)]
     assert [kind for kind, _ in replies] == ["ok", "ok", "ok"]
