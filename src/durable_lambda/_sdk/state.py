@@ -176,13 +176,16 @@ class ExecutionState:
         completion.wait()
 
     def _async_needs_wake(self) -> bool:
-        config = self._config
         return (
             self._stopping
-            or len(self._pending) >= config.max_batch_operations
-            or self._pending_size >= config.max_batch_size_bytes
-            or (len(self._pending) == 1 and config.max_batch_time_seconds < _IDLE_POLL_SECONDS)
+            or self._batch_full()
+            or (len(self._pending) == 1 and self._config.max_batch_time_seconds < _IDLE_POLL_SECONDS)
         )
+
+    def _batch_full(self) -> bool:
+        """The queue holds a whole batch: by count or by size (lock held)."""
+        config = self._config
+        return len(self._pending) >= config.max_batch_operations or self._pending_size >= config.max_batch_size_bytes
 
     def _send_as_caller(self, completion: CompletionEvent) -> None:
         """Sends queued batches on the calling thread until ``completion`` is settled."""
@@ -293,15 +296,9 @@ class ExecutionState:
             return False
         if self._revoked or self._completed:
             return False
-        if self._stopping or self._pending_sync:
+        if self._stopping or self._pending_sync or self._batch_full():
             return True
-        config = self._config
-        if (
-            len(self._pending) >= config.max_batch_operations
-            or self._pending_size >= config.max_batch_size_bytes
-        ):
-            return True
-        return time.monotonic() >= self._pending[0].enqueued_at + config.max_batch_time_seconds
+        return time.monotonic() >= self._pending[0].enqueued_at + self._config.max_batch_time_seconds
 
     def _idle_wait(self) -> float:
         if self._pending and not self._sending:

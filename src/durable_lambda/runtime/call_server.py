@@ -104,19 +104,11 @@ class CallServer:
     def _loop(self) -> None:
         while True:
             try:
-                ready = self._selector.select(0 if self._deferred else None)
+                ready, _ = self._read_ready(0 if self._deferred else None)
             except Exception:  # pragma: no cover - nothing in the loop should raise
                 log.exception("worker call server: select failed")
                 continue
-            calls, self._deferred = self._deferred, []
-            for key, _ in ready:
-                job = key.data
-                if job is None:
-                    self._take_incoming()
-                    continue
-                message = self._receive(job)
-                if message is not None:
-                    calls.append((job, message))
+            calls, self._deferred = self._deferred + ready, []
             if calls:
                 try:
                     self._answer(calls)
@@ -124,6 +116,22 @@ class CallServer:
                     log.exception("worker call server: answering failed")
                     for job, _ in calls:
                         self._release(job, None, exited=True)
+
+    def _read_ready(self, timeout: float | None) -> tuple[list[tuple[Job, tuple[Any, ...]]], bool]:
+        """The calls of the pipes ready within ``timeout`` (finished jobs are released on the
+        way), and whether jobs were handed over meanwhile (now watched too)."""
+        calls: list[tuple[Job, tuple[Any, ...]]] = []
+        took_incoming = False
+        for key, _ in self._selector.select(timeout):
+            job = key.data
+            if job is None:
+                self._take_incoming()
+                took_incoming = True
+                continue
+            message = self._receive(job)
+            if message is not None:
+                calls.append((job, message))
+        return calls, took_incoming
 
     def _take_incoming(self) -> None:
         try:
@@ -209,16 +217,8 @@ class CallServer:
         in ``_deferred`` for the next round."""
         out: list[tuple[Job, tuple[Any, ...]]] = []
         for _ in range(2):  # a second look when jobs were handed over meanwhile: their pipes too
-            took_incoming = False
-            for key, _ in self._selector.select(timeout=0):
-                job = key.data
-                if job is None:
-                    self._take_incoming()
-                    took_incoming = True
-                    continue
-                message = self._receive(job)
-                if message is None:
-                    continue
+            ready, took_incoming = self._read_ready(0)
+            for job, message in ready:
                 if job.engine is engine and len(out) < limit:
                     out.append((job, message))
                 else:

@@ -170,19 +170,16 @@ class Runtime:
         kind = self._invoker_by_function.get(function.name, self.default_invoker)
         if kind == "process":
             with self._invoker_lock:  # concurrent first invocations must share one worker pool
-                return self._process_invoker_locked()
+                if self._process_invoker is None:
+                    self._process_invoker = ProcessInvoker(
+                        str(self.log_dir) if self.log_dir is not None else None,
+                        endpoint_url=self.endpoint_url,
+                        region=getattr(self.engine, "region", "us-east-1"),
+                        max_concurrency=self.dispatcher.max_concurrency,
+                        **self.worker_options,
+                    )
+                return self._process_invoker
         return self._thread_invoker
-
-    def _process_invoker_locked(self) -> ProcessInvoker:
-        if self._process_invoker is None:
-            self._process_invoker = ProcessInvoker(
-                str(self.log_dir) if self.log_dir is not None else None,
-                endpoint_url=self.endpoint_url,
-                region=getattr(self.engine, "region", "us-east-1"),
-                max_concurrency=self.dispatcher.max_concurrency,
-                **self.worker_options,
-            )
-        return self._process_invoker
 
     def log_path(self, function_name: str) -> Path:
         if self.log_dir is None:

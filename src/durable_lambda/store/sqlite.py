@@ -365,7 +365,7 @@ class SqliteTransaction(ClaimQueries):
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             cur = self.conn.execute(
-                f"SELECT op_id, body FROM operations WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND op_id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT op_id, body FROM operations WHERE xid = {_XID} AND op_id IN ({', '.join('?' for _ in chunk)})",
                 [arn, *chunk],
             )
             for op_id, body in cur:
@@ -373,14 +373,14 @@ class SqliteTransaction(ClaimQueries):
         return out
 
     def all_operations(self, arn: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT body FROM operations WHERE xid = (SELECT xid FROM executions WHERE arn = ?) ORDER BY seq LIMIT ? OFFSET ?"
+        sql = f"SELECT body FROM operations WHERE xid = {_XID} ORDER BY seq LIMIT ? OFFSET ?"
         cur = self.conn.execute(sql, (arn, -1 if limit is None else limit, offset))
         return [json.loads(body) for (body,) in cur]
 
     def operations_changed_since(
         self, arn: str, change_seq: int, upto: int | None = None
     ) -> list[dict[str, Any]]:
-        sql = "SELECT body FROM operations WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND change_seq > ?"
+        sql = f"SELECT body FROM operations WHERE xid = {_XID} AND change_seq > ?"
         params: list[Any] = [arn, change_seq]
         if upto is not None:
             sql += " AND change_seq <= ?"
@@ -398,22 +398,19 @@ class SqliteTransaction(ClaimQueries):
         if updated:
             self.conn.executemany(_UPDATE_OPERATION, updated)
 
-    def put_operation(self, arn: str, op: dict[str, Any], *, seq: int, change_seq: int) -> None:
-        self.put_operations(arn, [(op, seq, change_seq)])
-
     # -- history -----------------------------------------------------------------------------
     def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
         self.conn.executemany(
-            "INSERT INTO events (xid, event_id, body) VALUES ((SELECT xid FROM executions WHERE arn = ?), ?, ?)",
+            f"INSERT INTO events (xid, event_id, body) VALUES ({_XID}, ?, ?)",
             [(arn, e["EventId"], _dumps_compact(e)) for e in events],
         )
 
     def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
         if reverse:
-            sql = "SELECT body FROM events WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND event_id < ? ORDER BY event_id DESC LIMIT ?"
+            sql = f"SELECT body FROM events WHERE xid = {_XID} AND event_id < ? ORDER BY event_id DESC LIMIT ?"
             bound = after if after > 0 else 2**62
         else:
-            sql = "SELECT body FROM events WHERE xid = (SELECT xid FROM executions WHERE arn = ?) AND event_id > ? ORDER BY event_id LIMIT ?"
+            sql = f"SELECT body FROM events WHERE xid = {_XID} AND event_id > ? ORDER BY event_id LIMIT ?"
             bound = after
         cur = self.conn.execute(sql, (arn, bound, -1 if limit is None else limit))
         return [json.loads(body) for (body,) in cur]

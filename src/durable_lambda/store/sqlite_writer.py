@@ -121,7 +121,7 @@ class GroupCommitWriter:
                 yield tx
             return
         self._acquire()
-        self._owner = threading.get_ident()
+        self._owner = ident
         follow: _Batch | None = None
         try:
             conn, joined = self._begin()
@@ -184,13 +184,17 @@ class GroupCommitWriter:
             self._batch = _Batch()
             if not savepoint:
                 return conn, False
+        self._batch_statement(conn, "SAVEPOINT use_case")
+        return conn, True
+
+    def _batch_statement(self, conn: sqlite3.Connection, sql: str) -> None:
+        """A statement the open batch depends on: if it fails, the whole batch fails with it."""
         try:
-            conn.execute("SAVEPOINT use_case")
+            conn.execute(sql)
         except sqlite3.Error as err:
             error = self._translate(err)
             self._fail_batch(error)
             raise error from err
-        return conn, True
 
     @contextlib.contextmanager
     def _body(self, conn: sqlite3.Connection, joined: bool) -> Iterator[Any]:
@@ -204,12 +208,7 @@ class GroupCommitWriter:
                 raise self._translate(exc) from exc
             raise
         if joined:
-            try:
-                conn.execute("RELEASE use_case")
-            except sqlite3.Error as err:
-                error = self._translate(err)
-                self._fail_batch(error)
-                raise error from err
+            self._batch_statement(conn, "RELEASE use_case")
 
     def _undo(self, conn: sqlite3.Connection, joined: bool, exc: BaseException) -> None:
         """Takes back the failed use case's writes, and only those while the batch survives."""
