@@ -124,14 +124,24 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+_last_datetime: tuple[Any, datetime.datetime] = (None, datetime.datetime.fromtimestamp(0, tz=datetime.UTC))
+
+
 def _to_datetime(value: Any) -> datetime.datetime | None:
     """Epoch ms (int, from the invocation event) or datetime (boto3) -> aware UTC datetime."""
+    global _last_datetime
     if value is None:
         return None
+    last = _last_datetime  # an operation's timestamps are often the same millisecond
+    if last[0] == value and type(value) is int:
+        return last[1]
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-    if isinstance(value, int | float):
-        return datetime.datetime.fromtimestamp(value / 1000.0, tz=datetime.UTC)
+    if isinstance(value, (int, float)):
+        result = datetime.datetime.fromtimestamp(value / 1000.0, tz=datetime.UTC)
+        if type(value) is int:
+            _last_datetime = (value, result)
+        return result
     raise TypeError(f"unsupported timestamp value: {value!r}")
 
 
@@ -407,6 +417,10 @@ def _err(d: Mapping[str, Any] | None) -> ErrorObject | None:
     return ErrorObject.from_dict(d["Error"])
 
 
+_OPERATION_TYPES = {t.value: t for t in OperationType}
+_OPERATION_STATUSES = {s.value: s for s in OperationStatus}
+
+
 @dataclass(frozen=True)
 class Operation:
     """The backend's record of one operation, as returned in execution state."""
@@ -434,10 +448,11 @@ class Operation:
         wd = data.get("WaitDetails")
         cbd = data.get("CallbackDetails")
         cid = data.get("ChainedInvokeDetails")
+        raw_type, raw_status = data["Type"], data["Status"]
         return cls(
             operation_id=data["Id"],
-            operation_type=OperationType(data["Type"]),
-            status=OperationStatus(data["Status"]),
+            operation_type=_OPERATION_TYPES.get(raw_type) or OperationType(raw_type),
+            status=_OPERATION_STATUSES.get(raw_status) or OperationStatus(raw_status),
             parent_id=data.get("ParentId"),
             name=data.get("Name"),
             sub_type=data.get("SubType"),

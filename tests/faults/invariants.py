@@ -61,15 +61,17 @@ def snapshot(path: str | Path) -> Snapshot:
             snap.operations[row["arn"]] = {}
             snap.events[row["arn"]] = []
         for row in conn.execute(
-            "SELECT e.arn AS arn, o.op_id, o.seq, o.change_seq, o.status, o.body "
-            "FROM operations o JOIN executions e ON e.xid = o.xid ORDER BY e.arn, o.seq"
+            "SELECT e.arn AS arn, o.op_id, o.id & 4294967295 AS seq, o.change_seq, o.status, o.body, "
+            "o.id >> 32 AS key_xid FROM operations o JOIN executions e ON e.xid = o.xid ORDER BY e.arn, o.id"
         ):
             entry = dict(row)
             entry["body"] = json.loads(row["body"])
+            if entry.pop("key_xid") != snap.executions[row["arn"]]["xid"]:
+                raise AssertionError(f"operation {row['op_id']}: its key and its xid column disagree")
             snap.operations.setdefault(row["arn"], {})[row["op_id"]] = entry
         for row in conn.execute(
-            "SELECT e.arn AS arn, v.event_id, v.body FROM events v "
-            "JOIN executions e ON e.xid = v.xid ORDER BY e.arn, v.event_id"
+            "SELECT e.arn AS arn, v.id & 4294967295 AS event_id, v.body FROM events v "
+            "JOIN executions e ON e.xid = v.id >> 32 ORDER BY e.arn, v.id"
         ):
             event = json.loads(row["body"])
             event["_key"] = row["event_id"]

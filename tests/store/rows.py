@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from durable_lambda.store import ExecutionRow
 
-_FIELDS = {f.name for f in dataclasses.fields(ExecutionRow)}
+_FIELDS = set(ExecutionRow._fields)
 
 
 def execution_row(arn: str, *, start_ms: int = 1, needs_invoke: int = 0, lease_expires_ms: int | None = None,

@@ -8,7 +8,7 @@ timestamps; failures are ``wire.errors`` exceptions.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from durable_lambda.engine import invocations
@@ -19,6 +19,7 @@ from durable_lambda.engine.plumbing import NAME, TERMINAL
 from durable_lambda.engine.queries import ExecutionQueries
 from durable_lambda.engine.records import InvocationTicket, StartExecution, StartResult
 from durable_lambda.engine.registry import FunctionRegistry
+from durable_lambda.lambda_service import OperationUpdate
 from durable_lambda.store.base import ExecutionRow
 from durable_lambda.wire.errors import (
     INVALID_CHECKPOINT_TOKEN,
@@ -29,7 +30,13 @@ from durable_lambda.wire.errors import (
     RequestTooLargeException,
     TooManyRequestsException,
 )
-from durable_lambda.wire.parse import MAX_PAYLOAD_BYTES, parse_checkpoint_body, parse_error_object, scrub
+from durable_lambda.wire.parse import (
+    MAX_PAYLOAD_BYTES,
+    check_checkpoint,
+    parse_checkpoint_body,
+    parse_error_object,
+    scrub,
+)
 
 __all__ = ["Engine"]
 
@@ -113,6 +120,19 @@ class Engine(FunctionRegistry, ExecutionQueries):
     # -- checkpoint --------------------------------------------------------------------------
     def checkpoint(self, arn: str, body: dict[str, Any]) -> dict[str, Any]:
         token, updates, client_token = parse_checkpoint_body(body)
+        return self._checkpoint(arn, token, updates, client_token)
+
+    def checkpoint_updates(
+        self, arn: str, token: str, updates: Sequence[OperationUpdate], client_token: str | None = None
+    ) -> dict[str, Any]:
+        """``checkpoint`` for in-process callers holding ``OperationUpdate`` objects (the thread
+        invoker's SDK): checked by the same rules, without building and parsing the wire body."""
+        token, checked, client_token = check_checkpoint(token, updates, client_token)
+        return self._checkpoint(arn, token, checked, client_token)
+
+    def _checkpoint(
+        self, arn: str, token: str, updates: list[OperationUpdate], client_token: str | None
+    ) -> dict[str, Any]:
         with self._tx() as tx:
             ex = tx.get_execution(arn) if isinstance(arn, str) else None
             if ex is None:

@@ -1,7 +1,8 @@
 """In-process ``DurableServiceClient``: the SDK's two backend calls, served by the engine.
 
-The bodies are the same JSON the HTTP API carries, so the in-process path exercises exactly the
-engine code the server will; only the transport differs. Engine errors become the SDK's
+Over a worker's pipe the bodies are the same JSON the HTTP API carries; in the engine's own
+process a checkpoint hands over the typed updates, which the engine checks by the same rules
+(``wire.parse.check_checkpoint``). Engine errors become the SDK's
 ``CheckpointError`` / ``GetExecutionStateError`` classified like boto3 client errors
 (sdk-spec.md §9.4), so the SDK reacts to a rejected checkpoint as it would over HTTP.
 """
@@ -47,16 +48,19 @@ class EngineServiceClient:
     method name and arguments and returns the engine's JSON answer.
     """
 
-    def __init__(self, call: Callable[..., dict[str, Any]]) -> None:
+    def __init__(self, call: Callable[..., dict[str, Any]], *, typed: bool = False) -> None:
         self._call = call
+        self._typed = typed
 
     @classmethod
     def for_engine(cls, engine: Any) -> EngineServiceClient:
+        """In the engine's process: checkpoints hand over the ``OperationUpdate`` objects
+        themselves (``Engine.checkpoint_updates`` checks them by the wire body's rules)."""
         def call(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             result: dict[str, Any] = getattr(engine, method)(*args, **kwargs)
             return result
 
-        return cls(call)
+        return cls(call, typed=True)
 
     def checkpoint(
         self,
@@ -65,14 +69,19 @@ class EngineServiceClient:
         updates: Sequence[OperationUpdate],
         client_token: str | None = None,
     ) -> CheckpointOutput:
-        body: dict[str, Any] = {
-            "CheckpointToken": checkpoint_token,
-            "Updates": [u.to_dict() for u in updates],
-        }
-        if client_token is not None:
-            body["ClientToken"] = client_token
         try:
-            response = self._call("checkpoint", durable_execution_arn, body)
+            if self._typed:
+                response = self._call(
+                    "checkpoint_updates", durable_execution_arn, checkpoint_token, list(updates), client_token
+                )
+            else:
+                body: dict[str, Any] = {
+                    "CheckpointToken": checkpoint_token,
+                    "Updates": [u.to_dict() for u in updates],
+                }
+                if client_token is not None:
+                    body["ClientToken"] = client_token
+                response = self._call("checkpoint", durable_execution_arn, body)
         except Exception as err:
             raise api_error_to_client_error(err, CheckpointError) from err
         return CheckpointOutput.from_dict(response)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 __all__ = [
     "ConflictError",
@@ -39,8 +39,11 @@ class StoreBusyError(TransientStoreError):
     """Another writer held the database past the busy timeout: retry after a short wait."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExecutionRow:
+class ExecutionRow(NamedTuple):
+    """One execution's row. A named tuple rather than a dataclass: every checkpoint reads one,
+    and building a tuple from the fetched row is several microseconds cheaper than setting 35
+    attributes of a frozen dataclass (decision 0013). Construct it with keywords."""
+
     arn: str
     function_name: str
     function_arn: str

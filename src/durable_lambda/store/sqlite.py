@@ -234,17 +234,22 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-# Operations and events are keyed by the execution's integer ``xid`` (migration 0005); the
-# queries take the ARN and look the xid up with this subquery (one probe of a unique index).
-_XID = "(SELECT xid FROM executions WHERE arn = ?)"
-# Operations are stored in creation order (primary key ``(xid, seq)``); ``(xid, op_id)`` is unique.
-# A new operation that exists already (a repeated START) updates the row and keeps its ``seq``.
+# Operation and history rows are keyed by one integer, ``(xid << 32) | number`` (migration 0006),
+# so an execution's rows are one key range; ``xid`` is the execution's integer key. A transaction
+# looks an execution's xid up once (``get_execution`` fetches it with the row) and passes it on.
+_KEY_BITS = 32
+_KEY_SPAN = (1 << _KEY_BITS) - 1
+_GET_EXECUTION = f"SELECT xid, {_EXEC_SELECT} FROM executions WHERE arn = ?"
+# ``(xid, op_id)`` is unique: a new operation that exists already (a repeated START) updates the
+# row and keeps its key.
 _INSERT_OPERATION = (
-    f"INSERT INTO operations (xid, seq, op_id, change_seq, status, body) VALUES ({_XID}, ?, ?, ?, ?, ?) "
+    "INSERT INTO operations (id, xid, op_id, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (xid, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
     "status = excluded.status, body = excluded.body"
 )
-_UPDATE_OPERATION = f"UPDATE operations SET change_seq = ?, status = ?, body = ? WHERE xid = {_XID} AND op_id = ?"
+_UPDATE_OPERATION = "UPDATE operations SET change_seq = ?, status = ?, body = ? WHERE xid = ? AND op_id = ?"
+_INSERT_EVENT = "INSERT INTO events (id, body) VALUES (?, ?)"
+_UPDATE_EXECUTION: dict[tuple[str, ...], str] = {}  # column names -> UPDATE statement
 
 
 class SqliteTransaction(ClaimQueries):
@@ -252,11 +257,30 @@ class SqliteTransaction(ClaimQueries):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._xids: dict[str, int] = {}  # arn -> xid, for this transaction only
+
+    def _xid(self, arn: str) -> int | None:
+        xid = self._xids.get(arn)
+        if xid is None:
+            row = self.conn.execute("SELECT xid FROM executions WHERE arn = ?", (arn,)).fetchone()
+            if row is None:
+                return None
+            xid = self._xids[arn] = int(row[0])
+        return xid
+
+    def _require_xid(self, arn: str) -> int:
+        xid = self._xid(arn)
+        if xid is None:
+            raise ConflictError(f"no execution {arn}")
+        return xid
 
     # -- executions ------------------------------------------------------------------------
     def get_execution(self, arn: str) -> ExecutionRow | None:
-        cur = self.conn.execute(f"SELECT {_EXEC_SELECT} FROM executions WHERE arn = ?", (arn,))
-        return _exec_row(cur.fetchone())
+        row = self.conn.execute(_GET_EXECUTION, (arn,)).fetchone()
+        if row is None:
+            return None
+        self._xids[arn] = row[0]
+        return ExecutionRow._make(row[1:])
 
     def find_execution(self, function_name: str, name: str) -> ExecutionRow | None:
         cur = self.conn.execute(
@@ -268,6 +292,7 @@ class SqliteTransaction(ClaimQueries):
     def insert_execution(self, row: ExecutionRow) -> None:
         placeholders = ", ".join("?" for _ in _EXEC_COLUMNS)
         values = [getattr(row, c) for c in _EXEC_COLUMNS]
+        self._xids.pop(row.arn, None)
         self.conn.execute(
             f"INSERT INTO executions (xid, {_EXEC_SELECT}) "
             f"VALUES ((SELECT COALESCE(MAX(xid), 0) + 1 FROM executions), {placeholders})", values
@@ -276,13 +301,16 @@ class SqliteTransaction(ClaimQueries):
     def update_execution(self, arn: str, **changes: Any) -> None:
         if not changes:
             return
-        unknown = set(changes) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"unknown execution columns {sorted(unknown)}")
-        assignments = ", ".join(f"{k} = ?" for k in changes)
-        self.conn.execute(
-            f"UPDATE executions SET {assignments} WHERE arn = ?", [*changes.values(), arn]
-        )
+        columns = tuple(changes)
+        sql = _UPDATE_EXECUTION.get(columns)
+        if sql is None:
+            unknown = set(columns) - _UPDATABLE
+            if unknown:
+                raise ValueError(f"unknown execution columns {sorted(unknown)}")
+            sql = f"UPDATE executions SET {', '.join(f'{k} = ?' for k in columns)} WHERE arn = ?"
+            if len(_UPDATE_EXECUTION) < 512:  # the engine uses a few dozen column sets
+                _UPDATE_EXECUTION[columns] = sql
+        self.conn.execute(sql, (*changes.values(), arn))
 
     def finished_children(self, parent_arn: str) -> list[ExecutionRow]:
         cur = self.conn.execute(
@@ -322,8 +350,11 @@ class SqliteTransaction(ClaimQueries):
     def delete_executions(self, arns: Sequence[str]) -> None:
         """Deletes executions with their operations, events, timers and callbacks."""
         rows = [(arn,) for arn in arns]
+        ranges = [(xid << _KEY_BITS, (xid << _KEY_BITS) | _KEY_SPAN) for xid in map(self._xid, arns) if xid is not None]
         for table in ("operations", "events"):
-            self.conn.executemany(f"DELETE FROM {table} WHERE xid = {_XID}", rows)
+            self.conn.executemany(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", ranges)
+        for arn in arns:
+            self._xids.pop(arn, None)
         for table in ("timers", "callbacks", "executions"):
             self.conn.executemany(f"DELETE FROM {table} WHERE arn = ?", rows)
 
@@ -361,58 +392,75 @@ class SqliteTransaction(ClaimQueries):
     # -- operations --------------------------------------------------------------------------
     def get_operations(self, arn: str, op_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
+        xid = self._xid(arn)
+        if xid is None:
+            return out
         ids = list(dict.fromkeys(op_ids))
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             cur = self.conn.execute(
-                f"SELECT op_id, body FROM operations WHERE xid = {_XID} AND op_id IN ({', '.join('?' for _ in chunk)})",
-                [arn, *chunk],
+                f"SELECT op_id, body FROM operations WHERE xid = ? AND op_id IN ({', '.join('?' for _ in chunk)})",
+                [xid, *chunk],
             )
             for op_id, body in cur:
                 out[op_id] = json.loads(body)
         return out
 
     def all_operations(self, arn: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        sql = f"SELECT body FROM operations WHERE xid = {_XID} ORDER BY seq LIMIT ? OFFSET ?"
-        cur = self.conn.execute(sql, (arn, -1 if limit is None else limit, offset))
+        xid = self._xid(arn)
+        if xid is None:
+            return []
+        sql = "SELECT body FROM operations WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ? OFFSET ?"
+        low = xid << _KEY_BITS
+        cur = self.conn.execute(sql, (low, low | _KEY_SPAN, -1 if limit is None else limit, offset))
         return [json.loads(body) for (body,) in cur]
 
     def operations_changed_since(
         self, arn: str, change_seq: int, upto: int | None = None
     ) -> list[dict[str, Any]]:
-        sql = f"SELECT body FROM operations WHERE xid = {_XID} AND change_seq > ?"
-        params: list[Any] = [arn, change_seq]
+        xid = self._xid(arn)
+        if xid is None:
+            return []
+        sql = "SELECT body FROM operations WHERE xid = ? AND change_seq > ?"
+        params: list[Any] = [xid, change_seq]
         if upto is not None:
             sql += " AND change_seq <= ?"
             params.append(upto)
-        cur = self.conn.execute(sql + " ORDER BY seq", params)
+        cur = self.conn.execute(sql + " ORDER BY id", params)
         return [json.loads(body) for (body,) in cur]
 
     def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]]) -> None:
         """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its
-        creation order), 0 an existing one, which keeps its ``seq``."""
-        created = [(arn, seq, op["Id"], change, op["Status"], _dumps_compact(op)) for op, seq, change in rows if seq]
-        updated = [(change, op["Status"], _dumps_compact(op), arn, op["Id"]) for op, seq, change in rows if not seq]
-        if created:
-            self.conn.executemany(_INSERT_OPERATION, created)
-        if updated:
-            self.conn.executemany(_UPDATE_OPERATION, updated)
+        creation order), 0 an existing one, which keeps its key."""
+        xid = self._require_xid(arn)
+        low = xid << _KEY_BITS
+        created = [(low | seq, xid, op["Id"], change, op["Status"], _dumps_compact(op)) for op, seq, change in rows if seq]
+        updated = [(change, op["Status"], _dumps_compact(op), xid, op["Id"]) for op, seq, change in rows if not seq]
+        for statement, values in ((_INSERT_OPERATION, created), (_UPDATE_OPERATION, updated)):
+            if len(values) == 1:  # the common case (one step): execute is cheaper than executemany
+                self.conn.execute(statement, values[0])
+            elif values:
+                self.conn.executemany(statement, values)
 
     # -- history -----------------------------------------------------------------------------
     def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
-        self.conn.executemany(
-            f"INSERT INTO events (xid, event_id, body) VALUES ({_XID}, ?, ?)",
-            [(arn, e["EventId"], _dumps_compact(e)) for e in events],
-        )
+        low = self._require_xid(arn) << _KEY_BITS
+        self.conn.executemany(_INSERT_EVENT, [(low | e["EventId"], _dumps_compact(e)) for e in events])
 
     def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
+        xid = self._xid(arn)
+        if xid is None:
+            return []
+        low = xid << _KEY_BITS
+        high = low | _KEY_SPAN
+        after = max(0, after)
         if reverse:
-            sql = f"SELECT body FROM events WHERE xid = {_XID} AND event_id < ? ORDER BY event_id DESC LIMIT ?"
-            bound = after if after > 0 else 2**62
+            sql = "SELECT body FROM events WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT ?"
+            bounds = (low, low | after if 0 < after <= _KEY_SPAN else high + 1)
         else:
-            sql = f"SELECT body FROM events WHERE xid = {_XID} AND event_id > ? ORDER BY event_id LIMIT ?"
-            bound = after
-        cur = self.conn.execute(sql, (arn, bound, -1 if limit is None else limit))
+            sql = "SELECT body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
+            bounds = (low | after if after <= _KEY_SPAN else high, high)
+        cur = self.conn.execute(sql, (*bounds, -1 if limit is None else limit))
         return [json.loads(body) for (body,) in cur]
 
     # -- callbacks ---------------------------------------------------------------------------

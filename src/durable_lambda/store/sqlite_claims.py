@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from durable_lambda.store.base import ExecutionRow, TimerRow
 
 __all__ = ["EXEC_COLUMNS", "EXEC_SELECT", "ClaimQueries", "exec_row"]
 
-EXEC_COLUMNS = [f.name for f in fields(ExecutionRow)]
+EXEC_COLUMNS = list(ExecutionRow._fields)
 EXEC_SELECT = ", ".join(EXEC_COLUMNS)
 
 _TO_INVOKE = "status = 'RUNNING' AND needs_invoke = 1 AND lease_token IS NULL"
@@ -32,7 +31,7 @@ _BY_EXPIRY = "executions INDEXED BY executions_leased"
 def exec_row(row: Sequence[Any] | None) -> ExecutionRow | None:
     if row is None:
         return None
-    return ExecutionRow(**dict(zip(EXEC_COLUMNS, row, strict=True)))
+    return ExecutionRow._make(row)
 
 
 class ClaimQueries:

@@ -30,6 +30,7 @@ from durable_lambda.wire.errors import (
 __all__ = [
     "MAX_ERROR_BYTES",
     "MAX_PAYLOAD_BYTES",
+    "check_checkpoint",
     "parse_checkpoint_body",
     "parse_error_object",
     "parse_update",
@@ -224,3 +225,63 @@ def parse_checkpoint_body(body: Any) -> tuple[str, list[OperationUpdate], str | 
     if len(raw_updates) > MAX_UPDATES:
         raise _bad(f"at most {MAX_UPDATES} updates per checkpoint")
     return token, [parse_update(u, i) for i, u in enumerate(raw_updates)], client_token
+
+
+def check_checkpoint(
+    token: Any, updates: Any, client_token: Any = None
+) -> tuple[str, list[OperationUpdate], str | None]:
+    """The typed form of ``parse_checkpoint_body`` for in-process callers, which hand over
+    ``OperationUpdate`` objects: the same rules, the same result, without the wire dicts."""
+    if not isinstance(updates, list | tuple):
+        raise _bad("Updates must be a list")
+    if len(updates) > MAX_UPDATES:
+        raise _bad(f"at most {MAX_UPDATES} updates per checkpoint")
+    if not isinstance(token, str) or not token:
+        raise _bad("CheckpointToken is required")
+    if client_token is not None and (not isinstance(client_token, str) or len(client_token) > 64):
+        raise _bad("ClientToken must be a string of at most 64 characters")
+    return token, [check_update(u, i) for i, u in enumerate(updates)], client_token
+
+
+def check_update(update: Any, index: int) -> OperationUpdate:
+    """``update`` itself when it is an ``OperationUpdate`` that ``parse_update`` would accept
+    unchanged (decided from its fields: plain ASCII strings within their limits, no error or
+    wait/callback/invoke options); anything else goes through ``parse_update`` on its wire form,
+    so both paths apply the same rules."""
+    if type(update) is OperationUpdate and _plain(update):
+        return update
+    to_dict = getattr(update, "to_dict", None)
+    return parse_update(to_dict() if callable(to_dict) else update, index)
+
+
+def _plain_str(value: Any, max_len: int) -> bool:
+    return value is None or (type(value) is str and 0 < len(value) <= max_len and value.isascii())
+
+
+def _plain(u: OperationUpdate) -> bool:
+    op_id = u.operation_id
+    if type(op_id) is not str or not 0 < len(op_id) <= 64 or not op_id.isascii():
+        return False
+    if type(u.operation_type) is not OperationType or type(u.action) is not OperationAction:
+        return False
+    if not (_plain_str(u.parent_id, 64) and _plain_str(u.name, 256)):
+        return False
+    sub_type = u.sub_type
+    if sub_type is not None and (type(sub_type) is not str or not _SUB_TYPE.match(sub_type)):
+        return False
+    payload = u.payload
+    if payload is not None and (type(payload) is not str or len(payload) > MAX_PAYLOAD_BYTES or not payload.isascii()):
+        return False
+    if u.error is not None or u.wait_options is not None or u.callback_options is not None:
+        return False
+    if u.chained_invoke_options is not None:
+        return False
+    context = u.context_options
+    if context is not None and (type(context) is not ContextOptions or type(context.replay_children) is not bool):
+        return False
+    step = u.step_options
+    if step is not None:
+        delay = step.next_attempt_delay_seconds
+        if type(step) is not StepOptions or type(delay) is not int or not 0 <= delay <= MAX_DURATION_SECONDS:
+            return False
+    return True
