@@ -62,7 +62,8 @@ def snapshot(path: str | Path) -> Snapshot:
             snap.events[row["arn"]] = []
         for row in conn.execute(
             "SELECT e.arn AS arn, o.op_id, o.id & 4294967295 AS seq, o.change_seq, o.status, o.body, "
-            "o.id >> 32 AS key_xid FROM operations o JOIN executions e ON e.xid = o.xid ORDER BY e.arn, o.id"
+            "o.by_service, o.id >> 32 AS key_xid FROM operations o JOIN executions e ON e.xid = o.xid "
+            "ORDER BY e.arn, o.id"
         ):
             entry = dict(row)
             entry["body"] = json.loads(row["body"])
@@ -108,6 +109,9 @@ def _check_execution(arn: str, ex: dict[str, Any], ops: dict[str, dict[str, Any]
             out.append(f"{where} operation row {op_id} disagrees with its body")
         if row["change_seq"] > ex["change_seq"]:
             out.append(f"{where} operation {op_id} change_seq beyond the execution's")
+        if not row["by_service"] and row["change_seq"] > ex["seen_seq"]:
+            # the handler's own checkpoint wrote it, so its answer reported it: never unseen
+            out.append(f"{where} operation {op_id} written by a checkpoint but newer than seen_seq")
         allowed = OP_STATUSES.get(body.get("Type"), set())
         if body.get("Status") not in allowed:
             out.append(f"{where} operation {op_id} of type {body.get('Type')} has status {body.get('Status')}")

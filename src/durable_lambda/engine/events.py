@@ -27,7 +27,12 @@ def error_details(error: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class ExecutionWriter:
-    def __init__(self, tx: Transaction, ex: ExecutionRow, now_ms: int, ids: IdSource | None = None) -> None:
+    def __init__(
+        self, tx: Transaction, ex: ExecutionRow, now_ms: int, ids: IdSource | None = None, *, seen: bool = False
+    ) -> None:
+        """``seen``: the writer of the handler's own checkpoint, whose answer reports every
+        operation it writes (``Transaction.put_operations``)."""
+        self.seen = seen
         self.tx = tx
         self.ids = ids or IdSource()
         self.effects: list[tuple[str, dict[str, Any]]] = []
@@ -101,7 +106,7 @@ class ExecutionWriter:
 
     def flush(self) -> None:
         if self._pending_ops:
-            self.tx.put_operations(self.ex.arn, list(self._pending_ops.values()))
+            self.tx.put_operations(self.ex.arn, list(self._pending_ops.values()), seen=self.seen)
             self._pending_ops.clear()
         if self.events:
             self.tx.append_events(self.ex.arn, self.events)

@@ -143,7 +143,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
                 raise InvalidParameterValueException(
                     f"{INVALID_CHECKPOINT_TOKEN}: the token is stale or does not belong to a running invocation"
                 )
-            w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
+            w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids, seen=True)
             apply_updates(w, updates)
             if w.op_seq > self.max_operations:  # raised before flush: the transaction rolls back
                 raise InvalidParameterValueException(

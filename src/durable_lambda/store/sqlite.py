@@ -243,11 +243,13 @@ _GET_EXECUTION = f"SELECT xid, {_EXEC_SELECT} FROM executions WHERE arn = ?"
 # ``(xid, op_id)`` is unique: a new operation that exists already (a repeated START) updates the
 # row and keeps its key.
 _INSERT_OPERATION = (
-    "INSERT INTO operations (id, xid, op_id, change_seq, status, body) VALUES (?, ?, ?, ?, ?, ?) "
+    "INSERT INTO operations (id, xid, op_id, change_seq, status, body, by_service) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (xid, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
-    "status = excluded.status, body = excluded.body"
+    "status = excluded.status, body = excluded.body, by_service = excluded.by_service"
 )
-_UPDATE_OPERATION = "UPDATE operations SET change_seq = ?, status = ?, body = ? WHERE xid = ? AND op_id = ?"
+_UPDATE_OPERATION = (
+    "UPDATE operations SET change_seq = ?, status = ?, body = ?, by_service = ? WHERE xid = ? AND op_id = ?"
+)
 _INSERT_EVENT = "INSERT INTO events (id, body) VALUES (?, ?)"
 _UPDATE_EXECUTION: dict[tuple[str, ...], str] = {}  # column names -> UPDATE statement
 
@@ -421,7 +423,9 @@ class SqliteTransaction(ClaimQueries):
         xid = self._xid(arn)
         if xid is None:
             return []
-        sql = "SELECT body FROM operations WHERE xid = ? AND change_seq > ?"
+        # The partial index holds the rows whose latest write was not the handler's own
+        # checkpoint (migration 0006); those the handler wrote are never newer than what it saw.
+        sql = "SELECT body FROM operations WHERE xid = ? AND by_service = 1 AND change_seq > ?"
         params: list[Any] = [xid, change_seq]
         if upto is not None:
             sql += " AND change_seq <= ?"
@@ -429,13 +433,19 @@ class SqliteTransaction(ClaimQueries):
         cur = self.conn.execute(sql + " ORDER BY id", params)
         return [json.loads(body) for (body,) in cur]
 
-    def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]]) -> None:
+    def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]], *, seen: bool = False) -> None:
         """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its
         creation order), 0 an existing one, which keeps its key."""
         xid = self._require_xid(arn)
         low = xid << _KEY_BITS
-        created = [(low | seq, xid, op["Id"], change, op["Status"], _dumps_compact(op)) for op, seq, change in rows if seq]
-        updated = [(change, op["Status"], _dumps_compact(op), xid, op["Id"]) for op, seq, change in rows if not seq]
+        by_service = 0 if seen else 1
+        created = [
+            (low | seq, xid, op["Id"], change, op["Status"], _dumps_compact(op), by_service)
+            for op, seq, change in rows if seq
+        ]
+        updated = [
+            (change, op["Status"], _dumps_compact(op), by_service, xid, op["Id"]) for op, seq, change in rows if not seq
+        ]
         for statement, values in ((_INSERT_OPERATION, created), (_UPDATE_OPERATION, updated)):
             if len(values) == 1:  # the common case (one step): execute is cheaper than executemany
                 self.conn.execute(statement, values[0])

@@ -164,6 +164,15 @@ def _runners(run: Any, cap: int = 8) -> BranchRunners[Any, Any]:
     return BranchRunners(run, lambda branch, err: ("crash", branch, err), cap)
 
 
+def _take(runners: BranchRunners[Any, Any], count: int) -> list[Any]:
+    """The next ``count`` outcomes (``next_events`` hands over all reported ones at once)."""
+    out: list[Any] = []
+    while len(out) < count:
+        out.extend(runners.next_events())
+    assert len(out) == count
+    return out
+
+
 def test_runners_overlap_branches_that_block_in_user_code() -> None:
     barrier = threading.Barrier(4, timeout=5)
 
@@ -172,9 +181,8 @@ def test_runners_overlap_branches_that_block_in_user_code() -> None:
         return branch
 
     runners = _runners(run)
-    for branch in range(4):
-        runners.submit(branch)
-    assert sorted(runners.next_event() for _ in range(4)) == [0, 1, 2, 3]
+    runners.submit([0, 1, 2, 3])
+    assert sorted(_take(runners, 4)) == [0, 1, 2, 3]
     runners.join()
 
 
@@ -190,11 +198,10 @@ def test_runners_hand_pending_branches_on_when_one_is_about_to_block() -> None:
         return branch
 
     runners = _runners(run)
-    runners.submit(0)
-    runners.submit(1)
-    assert runners.next_event() == 1  # ran on a second runner while branch 0 waited
+    runners.submit([0, 1])
+    assert _take(runners, 1) == [1]  # ran on a second runner while branch 0 waited
     release.set()
-    assert runners.next_event() == 0
+    assert _take(runners, 1) == [0]
     runners.join()
 
 
@@ -216,9 +223,8 @@ def test_runners_respect_the_cap_and_run_in_submission_order() -> None:
         return branch
 
     runners = _runners(run, cap=2)
-    for branch in range(6):
-        runners.submit(branch)
-    assert sorted(runners.next_event() for _ in range(6)) == list(range(6))
+    runners.submit(list(range(6)))
+    assert sorted(_take(runners, 6)) == list(range(6))
     runners.join()
     assert peak <= 2
     assert order[:2] == [0, 1] or order[:2] == [1, 0]
@@ -235,11 +241,10 @@ def test_closed_runners_drop_pending_branches_and_join_running_ones() -> None:
         return branch
 
     runners = _runners(run, cap=1)
-    runners.submit(0)
-    runners.submit(1)
+    runners.submit([0, 1])
     time.sleep(0.05)
     runners.close()
-    runners.submit(2)
+    runners.submit([2])
     gate.set()
     runners.join()
     assert ran == [0]
@@ -250,10 +255,28 @@ def test_a_crashing_branch_is_reported() -> None:
         raise KeyboardInterrupt
 
     runners = _runners(run)
-    runners.submit(7)
-    kind, branch, err = runners.next_event()
+    runners.submit([7])
+    [(kind, branch, err)] = _take(runners, 1)
     runners.join()
     assert (kind, branch, type(err)) == ("crash", 7, KeyboardInterrupt)
+
+
+def test_outcomes_reported_meanwhile_are_handed_over_together_in_completion_order() -> None:
+    gate = threading.Event()
+
+    def run(branch: int) -> int:
+        if branch == 0:
+            gate.wait(5)
+        return branch
+
+    runners = _runners(run, cap=1)
+    runners.submit([0, 1, 2, 3])
+    gate.set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(runners._events) < 4:  # all four reported
+        time.sleep(0.01)
+    assert runners.next_events() == [0, 1, 2, 3]
+    runners.join()
 
 
 def test_map_branches_blocking_in_steps_still_run_concurrently() -> None:

@@ -22,6 +22,7 @@ re-runs the coordinator, whose terminal branches replay from their own checkpoin
 from __future__ import annotations
 
 import json
+from collections import deque
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -268,15 +269,20 @@ class BatchCoordinator:
     def _loop(self, runners: BranchRunners[BranchSpec, _Event], slots: int) -> CompletionReason:
         next_index = 0
         reason = self._decide()
+        events: deque[_Event] = deque()  # reported outcomes taken from the runners, not yet applied
         while reason is None:
+            admitted = []
             while len(self.in_flight) < slots and next_index < len(self.branches):
                 branch = self.branches[next_index]
                 self.in_flight.add(branch.index)
-                runners.submit(branch)
+                admitted.append(branch)
                 next_index += 1
+            runners.submit(admitted)
             if self.in_flight and len(self.suspended) == len(self.in_flight):
                 self._suspend()
-            event = runners.next_event()
+            if not events:
+                events.extend(runners.next_events())
+            event = events.popleft()
             if event.kind is _Kind.RAISE and event.exception is not None:
                 raise event.exception
             if event.kind is _Kind.ORPHANED:

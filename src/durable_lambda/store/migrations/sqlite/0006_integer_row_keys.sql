@@ -8,20 +8,26 @@
 -- writes about two fewer WAL pages. An execution's rows are the key range
 -- [xid << 32, (xid << 32) | 0xFFFFFFFF]: an execution holds at most 25,000 operations and a few
 -- events per operation, far below 2^32, and xids stay below 2^31.
+--
+-- `by_service` is 0 when the row's latest write was the handler's own checkpoint and 1 for any
+-- other write (a timer, a callback, a child's result, the start). Only the latter need finding by
+-- change number (what the handler has not seen yet): the index on them is partial, so a step's
+-- rows, written by its checkpoint, no longer touch it.
 CREATE TABLE operations_by_key (
     id           INTEGER PRIMARY KEY,   -- (xid << 32) | seq: creation order within the execution
     xid          INTEGER NOT NULL,
     op_id        TEXT NOT NULL,
     change_seq   INTEGER NOT NULL,
     status       TEXT NOT NULL,
-    body         TEXT NOT NULL
+    body         TEXT NOT NULL,
+    by_service   INTEGER NOT NULL DEFAULT 1
 );
-INSERT INTO operations_by_key (id, xid, op_id, change_seq, status, body)
-    SELECT (xid << 32) | seq, xid, op_id, change_seq, status, body FROM operations ORDER BY xid, seq;
+INSERT INTO operations_by_key (id, xid, op_id, change_seq, status, body, by_service)
+    SELECT (xid << 32) | seq, xid, op_id, change_seq, status, body, 1 FROM operations ORDER BY xid, seq;
 DROP TABLE operations;
 ALTER TABLE operations_by_key RENAME TO operations;
 CREATE UNIQUE INDEX operations_by_id ON operations (xid, op_id);
-CREATE INDEX operations_by_change ON operations (xid, change_seq);
+CREATE INDEX operations_by_service_change ON operations (xid, change_seq) WHERE by_service = 1;
 
 CREATE TABLE events_by_key (
     id      INTEGER PRIMARY KEY,        -- (xid << 32) | event_id
