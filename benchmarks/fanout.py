@@ -32,7 +32,7 @@ def run(ctx: Context) -> list[Result]:
         row = dict(scenario="S2", case=case, runner="ours SQLite NORMAL", n=n, unit="s", group=group, baseline=True)
         ctx.log(f"S2 ours {case} n={n}")
         try:
-            rows.append(Result(samples=[run_once(handler, n) for _ in range(ctx.repeat)], **row))
+            rows.append(Result(samples=[run_once(handler, n) for _ in range(ctx.short_repeat)], **row))
         except Exception as err:
             rows.append(failed(err, **row))
         if not ctx.official:

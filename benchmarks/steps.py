@@ -62,7 +62,7 @@ def run(ctx: Context) -> list[Result]:
                        baseline=synchronous == "NORMAL")
             ctx.log(f"S1 ours synchronous={synchronous} n={n}")
             try:
-                rows.append(Result(samples=[run_once(n, synchronous) / n * 1000 for _ in range(ctx.repeat)], **row))
+                rows.append(Result(samples=[run_once(n, synchronous) / n * 1000 for _ in range(ctx.short_repeat)], **row))
             except Exception as err:
                 rows.append(failed(err, **row))
     if not ctx.official:

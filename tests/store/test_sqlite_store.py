@@ -92,8 +92,8 @@ def _apply_migrations_upto(path: Path, last: int) -> None:
 
 
 def test_upgrade_to_integer_keys_keeps_operations_and_history(tmp_path: Path) -> None:
-    """Migration 0005 re-keys operations and events by execution xid; nothing is lost and the
-    two executions' rows stay apart."""
+    """Migrations 0005 and 0006 re-key operations and events by execution xid, then by one
+    integer; nothing is lost and the two executions' rows stay apart."""
     path = tmp_path / "old.db"
     _apply_migrations_upto(path, 4)
     conn = sqlite3.connect(path, isolation_level=None)
@@ -116,6 +116,8 @@ def test_upgrade_to_integer_keys_keeps_operations_and_history(tmp_path: Path) ->
             ops = tx.all_operations(arn)
             assert [op["Id"] for op in ops] == ["op0", "op1", "op2"]
             assert {op["Owner"] for op in ops} == {arn}
+            # migrated rows count as service writes: found by change number, as before
+            assert [op["Id"] for op in tx.operations_changed_since(arn, -1)] == ["op0", "op1", "op2"]
             events = tx.read_events(arn, after=0, limit=None, reverse=False)
             assert [(e["EventId"], e["Owner"]) for e in events] == [(1, arn), (2, arn), (3, arn)]
         tx.insert_execution(execution_row("arn:c"))
@@ -141,4 +143,47 @@ def test_deleted_execution_leaves_no_rows_for_a_later_one(tmp_path: Path) -> Non
         assert tx.all_operations("arn:new") == []
         assert tx.read_events("arn:new", after=0, limit=None, reverse=False) == []
         assert tx.operations_changed_since("arn:new", 0) == []
+    store.close()
+
+
+def test_history_pages_stay_within_their_execution(tmp_path: Path) -> None:
+    """Events of neighbouring executions share one key space ((xid << 32) | event_id): paging
+    forwards and backwards from any marker returns only the asked execution's events."""
+    store = open_store(str(tmp_path / "s.db"))
+    with store.transaction() as tx:
+        for arn in ("arn:a", "arn:b", "arn:c"):
+            tx.insert_execution(execution_row(arn))
+            tx.append_events(arn, [{"EventId": i, "Owner": arn} for i in range(1, 6)])
+    with store.transaction(write=False) as tx:
+        def ids(**kw: object) -> list[tuple[int, str]]:
+            return [(e["EventId"], e["Owner"]) for e in tx.read_events("arn:b", **kw)]  # type: ignore[arg-type]
+
+        assert ids(after=0, limit=None, reverse=False) == [(i, "arn:b") for i in range(1, 6)]
+        assert ids(after=2, limit=2, reverse=False) == [(3, "arn:b"), (4, "arn:b")]
+        assert ids(after=5, limit=None, reverse=False) == []
+        assert ids(after=0, limit=2, reverse=True) == [(5, "arn:b"), (4, "arn:b")]
+        assert ids(after=3, limit=None, reverse=True) == [(2, "arn:b"), (1, "arn:b")]
+        assert ids(after=1, limit=None, reverse=True) == []
+        assert ids(after=-7, limit=1, reverse=False) == [(1, "arn:b")]
+        assert tx.read_events("arn:none", after=0, limit=None, reverse=False) == []
+    store.close()
+
+
+def test_changes_since_finds_service_writes_not_the_handlers_own(tmp_path: Path) -> None:
+    """Rows a checkpoint wrote (``seen=True``) are in its answer already; only other writes
+    (a timer, a callback, a child) are found by change number, in creation order."""
+    store = open_store(str(tmp_path / "s.db"))
+    with store.transaction() as tx:
+        tx.insert_execution(execution_row("arn"))
+        tx.put_operations("arn", [({"Id": "start", "Status": "STARTED"}, 1, 1)])
+        tx.put_operations("arn", [({"Id": "step", "Status": "SUCCEEDED"}, 2, 2)], seen=True)
+        tx.put_operations("arn", [({"Id": "wait", "Status": "STARTED"}, 3, 3)], seen=True)
+    with store.transaction() as tx:
+        tx.put_operations("arn", [({"Id": "wait", "Status": "SUCCEEDED"}, 0, 4)])  # the timer fired
+        assert [op["Id"] for op in tx.operations_changed_since("arn", 0)] == ["start", "wait"]
+        assert [op["Id"] for op in tx.operations_changed_since("arn", 3)] == ["wait"]
+        assert tx.operations_changed_since("arn", 1, upto=3) == []
+        tx.put_operations("arn", [({"Id": "wait", "Status": "SUCCEEDED", "Again": 1}, 0, 5)], seen=True)
+        assert [op["Id"] for op in tx.operations_changed_since("arn", 0)] == ["start"]
+        assert [op["Id"] for op in tx.all_operations("arn")] == ["start", "step", "wait"]
     store.close()
