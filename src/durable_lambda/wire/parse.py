@@ -254,17 +254,17 @@ def check_update(update: Any, index: int) -> OperationUpdate:
     return parse_update(to_dict() if callable(to_dict) else update, index)
 
 
-def _plain_str(value: Any, max_len: int) -> bool:
-    return value is None or (type(value) is str and 0 < len(value) <= max_len and value.isascii())
-
-
 def _plain(u: OperationUpdate) -> bool:
-    op_id = u.operation_id
+    # Optional strings must be None or non-empty ASCII within their limits (``to_dict`` drops an
+    # empty one, so only then do both paths agree). Written out: this runs for every update.
+    op_id, parent_id, name = u.operation_id, u.parent_id, u.name
     if type(op_id) is not str or not 0 < len(op_id) <= 64 or not op_id.isascii():
         return False
     if type(u.operation_type) is not OperationType or type(u.action) is not OperationAction:
         return False
-    if not (_plain_str(u.parent_id, 64) and _plain_str(u.name, 256)):
+    if parent_id is not None and (type(parent_id) is not str or not 0 < len(parent_id) <= 64 or not parent_id.isascii()):
+        return False
+    if name is not None and (type(name) is not str or not 0 < len(name) <= 256 or not name.isascii()):
         return False
     sub_type = u.sub_type
     if sub_type is not None and (type(sub_type) is not str or not _SUB_TYPE.match(sub_type)):
