@@ -56,10 +56,19 @@ def snapshot(path: str | Path) -> Snapshot:
         conn.row_factory = sqlite3.Row
         conn.execute("BEGIN")
         snap = Snapshot()
+        by_xid: dict[int, str] = {}
         for row in conn.execute("SELECT * FROM executions"):
             snap.executions[row["arn"]] = dict(row)
             snap.operations[row["arn"]] = {}
             snap.events[row["arn"]] = []
+            by_xid[row["xid"]] = row["arn"]
+        # input, result and error live in their own table (migration 0007); the row's columns are NULL
+        for row in conn.execute("SELECT xid, input_payload, result, error FROM execution_payloads"):
+            if row["xid"] not in by_xid:
+                raise AssertionError(f"payloads of xid {row['xid']} belong to no execution")
+            snap.executions[by_xid[row["xid"]]].update(
+                input_payload=row["input_payload"], result=row["result"], error=row["error"]
+            )
         for row in conn.execute(
             "SELECT e.arn AS arn, o.op_id, o.id & 4294967295 AS seq, o.change_seq, o.status, o.body, "
             "o.by_service, o.id >> 32 AS key_xid FROM operations o JOIN executions e ON e.xid = o.xid "

@@ -187,3 +187,63 @@ def test_changes_since_finds_service_writes_not_the_handlers_own(tmp_path: Path)
         assert [op["Id"] for op in tx.operations_changed_since("arn", 0)] == ["start"]
         assert [op["Id"] for op in tx.all_operations("arn")] == ["start", "step", "wait"]
     store.close()
+
+
+def test_payloads_live_outside_the_execution_row(tmp_path: Path) -> None:
+    """Input, result and error are kept in their own table (migration 0007): the row every
+    checkpoint reads and rewrites stays small, a lean read skips them, a full read has them."""
+    path = tmp_path / "s.db"
+    store = open_store(str(path))
+    big = '{"pad": "' + "x" * 300_000 + '"}'
+    with store.transaction() as tx:
+        tx.insert_execution(execution_row("arn:big", input_payload=big))
+        tx.insert_execution(execution_row("arn:none", input_payload=None))
+    with store.transaction() as tx:
+        full = tx.get_execution("arn:big")
+        lean = tx.get_execution("arn:big", payloads=False)
+        assert full is not None and lean is not None
+        assert full.input_payload == big and lean.input_payload is None
+        assert lean._replace(input_payload=big) == full
+        tx.update_execution("arn:big", status="SUCCEEDED", result='"done"', end_ms=5)
+        tx.update_execution("arn:none", error='{"ErrorType": "E"}')
+    with store.transaction(write=False) as tx:
+        done = tx.get_execution("arn:big")
+        assert done is not None and (done.status, done.result, done.error, done.input_payload) == ("SUCCEEDED", '"done"', None, big)
+        failed = tx.find_execution("fn", "arn:none")
+        assert failed is not None and (failed.input_payload, failed.error) == (None, '{"ErrorType": "E"}')
+        assert {r.arn: r.result for r in tx.list_executions()} == {"arn:big": '"done"', "arn:none": None}
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM executions WHERE input_payload IS NOT NULL OR result IS NOT NULL").fetchone() == (0,)
+    assert conn.execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (2,)
+    conn.close()
+    with store.transaction() as tx:
+        tx.delete_executions(["arn:big"])
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (1,)
+    store.close()
+
+
+def test_upgrade_moves_payloads_out_of_the_row(tmp_path: Path) -> None:
+    """Migration 0007 copies every execution's input, result and error into their table."""
+    path = tmp_path / "old.db"
+    _apply_migrations_upto(path, 6)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for xid, (arn, payload, result, error) in enumerate(
+        [("arn:a", '{"a": 1}', '"ok"', None), ("arn:b", None, None, '{"ErrorType": "X"}'), ("arn:c", None, None, None)],
+        start=1,
+    ):
+        conn.execute(
+            "INSERT INTO executions (xid, arn, function_name, function_arn, version, name, execution_id, status, "
+            "input_payload, result, error, start_ms, timeout_seconds) "
+            "VALUES (?, ?, 'fn', 'f', '$LATEST', ?, ?, 'SUCCEEDED', ?, ?, ?, 1, 60)",
+            (xid, arn, arn, arn, payload, result, error),
+        )
+    conn.close()
+    store = open_store(str(path))
+    assert store.schema_version() >= 7
+    with store.transaction(write=False) as tx:
+        got = {arn: tx.get_execution(arn) for arn in ("arn:a", "arn:b", "arn:c")}
+    assert {arn: (r.input_payload, r.result, r.error) for arn, r in got.items() if r} == {
+        "arn:a": ('{"a": 1}', '"ok"', None), "arn:b": (None, None, '{"ErrorType": "X"}'), "arn:c": (None, None, None),
+    }
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (2,)
+    store.close()

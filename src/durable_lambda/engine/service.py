@@ -134,7 +134,8 @@ class Engine(FunctionRegistry, ExecutionQueries):
         self, arn: str, token: str, updates: list[OperationUpdate], client_token: str | None
     ) -> dict[str, Any]:
         with self._tx() as tx:
-            ex = tx.get_execution(arn) if isinstance(arn, str) else None
+            # Without its input, result and error: a checkpoint never reads them (migration 0007).
+            ex = tx.get_execution(arn, payloads=False) if isinstance(arn, str) else None
             if ex is None:
                 raise InvalidParameterValueException(f"{INVALID_CHECKPOINT_TOKEN}: unknown durable execution")
             if client_token and ex.last_client_token == client_token and ex.last_request_token == token and ex.last_response:

@@ -12,7 +12,6 @@ unknown state is closed rather than pooled, so nothing half-written is ever comm
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -28,33 +27,20 @@ from durable_lambda.store.base import (
 )
 from durable_lambda.store.sqlite_claims import EXEC_COLUMNS as _EXEC_COLUMNS
 from durable_lambda.store.sqlite_claims import EXEC_SELECT as _EXEC_SELECT
+from durable_lambda.store.sqlite_claims import EXEC_SELECT_LEAN as _EXEC_SELECT_LEAN
+from durable_lambda.store.sqlite_claims import PAYLOAD_COLUMNS as _PAYLOAD_COLUMNS
 from durable_lambda.store.sqlite_claims import ClaimQueries
 from durable_lambda.store.sqlite_claims import exec_row as _exec_row
 from durable_lambda.store.sqlite_checkpointer import WalCheckpointer
+from durable_lambda.store.sqlite_functions import FunctionQueries
+from durable_lambda.store.sqlite_rows import KEY_BITS, KEY_SPAN, RowQueries
 from durable_lambda.store.sqlite_writer import GroupCommitWriter
 
 __all__ = ["SqliteStore"]
 
 _UPDATABLE = frozenset(_EXEC_COLUMNS) - {"arn"}
-_MAX_INTEGER = 2**63  # SQLite INTEGER is a signed 64-bit value
 
 
-def _compact_dumps() -> Callable[[Any], str]:
-    """``json.dumps(value, separators=(",", ":"))`` without building an encoder per call: the
-    checkpoint write path encodes two events and one operation per map item. Rows are plain
-    JSON trees (never circular), so the C encoder runs without the circularity markers; the
-    output is the same string."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return json.JSONEncoder(separators=(",", ":")).encode
-    encode = make(
-        None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ":", ",",
-        False, False, True,
-    )
-    return lambda value: "".join(encode(value, 0))
-
-
-_dumps_compact = _compact_dumps()
 
 
 _TRANSIENT_CODES = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_NOMEM")
@@ -234,51 +220,24 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-# Operation and history rows are keyed by one integer, ``(xid << 32) | number`` (migration 0006),
-# so an execution's rows are one key range; ``xid`` is the execution's integer key. A transaction
-# looks an execution's xid up once (``get_execution`` fetches it with the row) and passes it on.
-_KEY_BITS = 32
-_KEY_SPAN = (1 << _KEY_BITS) - 1
+# An execution's xid is looked up once per transaction (``get_execution`` fetches it with the
+# row); operation and history rows are keyed by it (store/sqlite_rows.py).
 _GET_EXECUTION = f"SELECT xid, {_EXEC_SELECT} FROM executions WHERE arn = ?"
-# ``(xid, op_id)`` is unique: a new operation that exists already (a repeated START) updates the
-# row and keeps its key.
-_INSERT_OPERATION = (
-    "INSERT INTO operations (id, xid, op_id, change_seq, status, body, by_service) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (xid, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
-    "status = excluded.status, body = excluded.body, by_service = excluded.by_service"
-)
-_UPDATE_OPERATION = (
-    "UPDATE operations SET change_seq = ?, status = ?, body = ?, by_service = ? WHERE xid = ? AND op_id = ?"
-)
-_INSERT_EVENT = "INSERT INTO events (id, body) VALUES (?, ?)"
+_GET_EXECUTION_LEAN = f"SELECT xid, {_EXEC_SELECT_LEAN} FROM executions WHERE arn = ?"
+_ROW_COLUMNS = [c for c in _EXEC_COLUMNS if c not in _PAYLOAD_COLUMNS]  # stored in the row itself
 _UPDATE_EXECUTION: dict[tuple[str, ...], str] = {}  # column names -> UPDATE statement
+_PAYLOAD_COLUMNS_SET = frozenset(_PAYLOAD_COLUMNS)
 
 
-class SqliteTransaction(ClaimQueries):
+class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
     """All reads and writes of one use case; committed when the ``with`` block ends."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._xids: dict[str, int] = {}  # arn -> xid, for this transaction only
 
-    def _xid(self, arn: str) -> int | None:
-        xid = self._xids.get(arn)
-        if xid is None:
-            row = self.conn.execute("SELECT xid FROM executions WHERE arn = ?", (arn,)).fetchone()
-            if row is None:
-                return None
-            xid = self._xids[arn] = int(row[0])
-        return xid
-
-    def _require_xid(self, arn: str) -> int:
-        xid = self._xid(arn)
-        if xid is None:
-            raise ConflictError(f"no execution {arn}")
-        return xid
-
-    # -- executions ------------------------------------------------------------------------
-    def get_execution(self, arn: str) -> ExecutionRow | None:
-        row = self.conn.execute(_GET_EXECUTION, (arn,)).fetchone()
+    def get_execution(self, arn: str, *, payloads: bool = True) -> ExecutionRow | None:
+        row = self.conn.execute(_GET_EXECUTION if payloads else _GET_EXECUTION_LEAN, (arn,)).fetchone()
         if row is None:
             return None
         self._xids[arn] = row[0]
@@ -292,17 +251,36 @@ class SqliteTransaction(ClaimQueries):
         return _exec_row(cur.fetchone())
 
     def insert_execution(self, row: ExecutionRow) -> None:
-        placeholders = ", ".join("?" for _ in _EXEC_COLUMNS)
-        values = [getattr(row, c) for c in _EXEC_COLUMNS]
         self._xids.pop(row.arn, None)
         self.conn.execute(
-            f"INSERT INTO executions (xid, {_EXEC_SELECT}) "
-            f"VALUES ((SELECT COALESCE(MAX(xid), 0) + 1 FROM executions), {placeholders})", values
+            f"INSERT INTO executions (xid, {', '.join(_ROW_COLUMNS)}) VALUES "
+            f"((SELECT COALESCE(MAX(xid), 0) + 1 FROM executions), {', '.join('?' for _ in _ROW_COLUMNS)})",
+            [getattr(row, c) for c in _ROW_COLUMNS],
+        )
+        self._put_payloads(row.arn, {c: getattr(row, c) for c in _PAYLOAD_COLUMNS})
+
+    def _put_payloads(self, arn: str, values: dict[str, Any]) -> None:
+        """Sets some of an execution's input, result and error (their own table, migration 0007);
+        a row there exists only once one of them was set."""
+        if all(v is None for v in values.values()) and self.conn.execute(
+            "SELECT 1 FROM execution_payloads WHERE xid = ?", (self._require_xid(arn),)
+        ).fetchone() is None:
+            return
+        columns = ", ".join(values)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in values)
+        self.conn.execute(
+            f"INSERT INTO execution_payloads (xid, {columns}) VALUES (?, {', '.join('?' for _ in values)}) "
+            f"ON CONFLICT (xid) DO UPDATE SET {updates}",
+            (self._require_xid(arn), *values.values()),
         )
 
     def update_execution(self, arn: str, **changes: Any) -> None:
         if not changes:
             return
+        if not _PAYLOAD_COLUMNS_SET.isdisjoint(changes):
+            self._put_payloads(arn, {c: changes.pop(c) for c in _PAYLOAD_COLUMNS if c in changes})
+            if not changes:
+                return
         columns = tuple(changes)
         sql = _UPDATE_EXECUTION.get(columns)
         if sql is None:
@@ -352,9 +330,12 @@ class SqliteTransaction(ClaimQueries):
     def delete_executions(self, arns: Sequence[str]) -> None:
         """Deletes executions with their operations, events, timers and callbacks."""
         rows = [(arn,) for arn in arns]
-        ranges = [(xid << _KEY_BITS, (xid << _KEY_BITS) | _KEY_SPAN) for xid in map(self._xid, arns) if xid is not None]
+        ranges = [(xid << KEY_BITS, (xid << KEY_BITS) | KEY_SPAN) for xid in map(self._xid, arns) if xid is not None]
         for table in ("operations", "events"):
             self.conn.executemany(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", ranges)
+        self.conn.executemany(
+            "DELETE FROM execution_payloads WHERE xid = ?", [(low >> KEY_BITS,) for low, _ in ranges]
+        )
         for arn in arns:
             self._xids.pop(arn, None)
         for table in ("timers", "callbacks", "executions"):
@@ -391,88 +372,6 @@ class SqliteTransaction(ClaimQueries):
             params.extend([limit, filters.get("offset", 0)])
         return [r for r in (_exec_row(row) for row in self.conn.execute(sql, params)) if r]
 
-    # -- operations --------------------------------------------------------------------------
-    def get_operations(self, arn: str, op_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        xid = self._xid(arn)
-        if xid is None:
-            return out
-        ids = list(dict.fromkeys(op_ids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            cur = self.conn.execute(
-                f"SELECT op_id, body FROM operations WHERE xid = ? AND op_id IN ({', '.join('?' for _ in chunk)})",
-                [xid, *chunk],
-            )
-            for op_id, body in cur:
-                out[op_id] = json.loads(body)
-        return out
-
-    def all_operations(self, arn: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        xid = self._xid(arn)
-        if xid is None:
-            return []
-        sql = "SELECT body FROM operations WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ? OFFSET ?"
-        low = xid << _KEY_BITS
-        cur = self.conn.execute(sql, (low, low | _KEY_SPAN, -1 if limit is None else limit, offset))
-        return [json.loads(body) for (body,) in cur]
-
-    def operations_changed_since(
-        self, arn: str, change_seq: int, upto: int | None = None
-    ) -> list[dict[str, Any]]:
-        xid = self._xid(arn)
-        if xid is None:
-            return []
-        # The partial index holds the rows whose latest write was not the handler's own
-        # checkpoint (migration 0006); those the handler wrote are never newer than what it saw.
-        sql = "SELECT body FROM operations WHERE xid = ? AND by_service = 1 AND change_seq > ?"
-        params: list[Any] = [xid, change_seq]
-        if upto is not None:
-            sql += " AND change_seq <= ?"
-            params.append(upto)
-        cur = self.conn.execute(sql + " ORDER BY id", params)
-        return [json.loads(body) for (body,) in cur]
-
-    def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]], *, seen: bool = False) -> None:
-        """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its
-        creation order), 0 an existing one, which keeps its key."""
-        xid = self._require_xid(arn)
-        low = xid << _KEY_BITS
-        by_service = 0 if seen else 1
-        created = [
-            (low | seq, xid, op["Id"], change, op["Status"], _dumps_compact(op), by_service)
-            for op, seq, change in rows if seq
-        ]
-        updated = [
-            (change, op["Status"], _dumps_compact(op), by_service, xid, op["Id"]) for op, seq, change in rows if not seq
-        ]
-        for statement, values in ((_INSERT_OPERATION, created), (_UPDATE_OPERATION, updated)):
-            if len(values) == 1:  # the common case (one step): execute is cheaper than executemany
-                self.conn.execute(statement, values[0])
-            elif values:
-                self.conn.executemany(statement, values)
-
-    # -- history -----------------------------------------------------------------------------
-    def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
-        low = self._require_xid(arn) << _KEY_BITS
-        self.conn.executemany(_INSERT_EVENT, [(low | e["EventId"], _dumps_compact(e)) for e in events])
-
-    def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
-        xid = self._xid(arn)
-        if xid is None:
-            return []
-        low = xid << _KEY_BITS
-        high = low | _KEY_SPAN
-        after = max(0, after)
-        if reverse:
-            sql = "SELECT body FROM events WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT ?"
-            bounds = (low, low | after if 0 < after <= _KEY_SPAN else high + 1)
-        else:
-            sql = "SELECT body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
-            bounds = (low | after if after <= _KEY_SPAN else high, high)
-        cur = self.conn.execute(sql, (*bounds, -1 if limit is None else limit))
-        return [json.loads(body) for (body,) in cur]
-
     # -- callbacks ---------------------------------------------------------------------------
     def insert_callback(self, callback_id: str, arn: str, op_id: str, heartbeat_seconds: int) -> None:
         self.conn.execute(
@@ -485,95 +384,3 @@ class SqliteTransaction(ClaimQueries):
             "SELECT arn, op_id, heartbeat_seconds FROM callbacks WHERE callback_id = ?", (callback_id,)
         ).fetchone()
         return (row[0], row[1], int(row[2])) if row else None
-
-    # -- functions ---------------------------------------------------------------------------
-    def put_function(self, name: str, handler: str, config: str, now_ms: int) -> None:
-        self.conn.execute(
-            "INSERT INTO functions (name, handler, config, updated_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET handler = excluded.handler, config = excluded.config, "
-            "updated_ms = excluded.updated_ms",
-            (name, handler, config, now_ms),
-        )
-
-    def get_function(self, name: str) -> tuple[str, str, str] | None:
-        row = self.conn.execute(
-            "SELECT name, handler, config FROM functions WHERE name = ?", (name,)
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
-
-    def list_functions(self) -> list[tuple[str, str, str]]:
-        return [tuple(r) for r in self.conn.execute("SELECT name, handler, config FROM functions ORDER BY name")]  # type: ignore[misc]
-
-    def get_reserved_concurrency(self, name: str) -> int | None:
-        row = self.conn.execute("SELECT reserved_concurrency FROM functions WHERE name = ?", (name,)).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
-    def set_reserved_concurrency(self, name: str, value: int | None) -> bool:
-        """Sets (``None``: removes) a function's reserved concurrency; False if no such function."""
-        return self.conn.execute(
-            "UPDATE functions SET reserved_concurrency = ? WHERE name = ?", (value, name)
-        ).rowcount > 0
-
-    def delete_function(self, name: str) -> bool:
-        """Deletes the function with its versions and aliases (executions are kept)."""
-        self.conn.execute("DELETE FROM aliases WHERE name = ?", (name,))
-        self.conn.execute("DELETE FROM function_versions WHERE name = ?", (name,))
-        return self.conn.execute("DELETE FROM functions WHERE name = ?", (name,)).rowcount > 0
-
-    # -- versions and aliases ------------------------------------------------------------------
-    def publish_version(self, name: str, handler: str, config: str, now_ms: int, version: int | None = None) -> int:
-        """Inserts version ``version`` (default: one past the highest stored) and returns its number."""
-        if version is None:
-            row = self.conn.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE name = ?", (name,)
-            ).fetchone()
-            version = int(row[0])
-        self.conn.execute(
-            "INSERT INTO function_versions (name, version, handler, config, created_ms) VALUES (?, ?, ?, ?, ?)",
-            (name, version, handler, config, now_ms),
-        )
-        return version
-
-    def get_version(self, name: str, version: int) -> tuple[str, str] | None:
-        if not 0 < version < _MAX_INTEGER:
-            return None  # no such version (and beyond what SQLite can bind)
-        row = self.conn.execute(
-            "SELECT handler, config FROM function_versions WHERE name = ? AND version = ?", (name, version)
-        ).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def delete_version(self, name: str, version: int) -> bool:
-        return self.conn.execute(
-            "DELETE FROM function_versions WHERE name = ? AND version = ?", (name, version)
-        ).rowcount > 0
-
-    def list_versions(self, name: str) -> list[tuple[int, str, str]]:
-        cur = self.conn.execute(
-            "SELECT version, handler, config FROM function_versions WHERE name = ? ORDER BY version", (name,)
-        )
-        return [(int(v), h, c) for v, h, c in cur]
-
-    def put_alias(self, name: str, alias: str, version: str, routing: str, description: str) -> None:
-        self.conn.execute(
-            "INSERT INTO aliases (name, alias, version, routing, description) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
-            "routing = excluded.routing, description = excluded.description",
-            (name, alias, version, routing, description),
-        )
-
-    def get_alias(self, name: str, alias: str) -> tuple[str, str, str] | None:
-        row = self.conn.execute(
-            "SELECT version, routing, description FROM aliases WHERE name = ? AND alias = ?", (name, alias)
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
-
-    def delete_alias(self, name: str, alias: str) -> bool:
-        return self.conn.execute(
-            "DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias)
-        ).rowcount > 0
-
-    def list_aliases(self, name: str) -> list[tuple[str, str, str, str]]:
-        cur = self.conn.execute(
-            "SELECT alias, version, routing, description FROM aliases WHERE name = ? ORDER BY alias", (name,)
-        )
-        return [(a, v, r, d) for a, v, r, d in cur]

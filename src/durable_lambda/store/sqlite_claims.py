@@ -15,10 +15,18 @@ from typing import Any
 
 from durable_lambda.store.base import ExecutionRow, TimerRow
 
-__all__ = ["EXEC_COLUMNS", "EXEC_SELECT", "ClaimQueries", "exec_row"]
+__all__ = ["EXEC_COLUMNS", "EXEC_SELECT", "EXEC_SELECT_LEAN", "PAYLOAD_COLUMNS", "ClaimQueries", "exec_row"]
 
 EXEC_COLUMNS = list(ExecutionRow._fields)
-EXEC_SELECT = ", ".join(EXEC_COLUMNS)
+# An execution's input, result and error live in ``execution_payloads`` (migration 0007): the
+# row's select list reads them with a primary-key probe each; ``EXEC_SELECT_LEAN`` leaves them
+# NULL for the checkpoint, which never reads them.
+PAYLOAD_COLUMNS = ("input_payload", "result", "error")
+EXEC_SELECT = ", ".join(
+    f"(SELECT {c} FROM execution_payloads WHERE xid = executions.xid)" if c in PAYLOAD_COLUMNS else c
+    for c in EXEC_COLUMNS
+)
+EXEC_SELECT_LEAN = ", ".join("NULL" if c in PAYLOAD_COLUMNS else c for c in EXEC_COLUMNS)
 
 _TO_INVOKE = "status = 'RUNNING' AND needs_invoke = 1 AND lease_token IS NULL"
 _LEASED = "status = 'RUNNING' AND lease_token IS NOT NULL"
