@@ -40,9 +40,6 @@ __all__ = ["SqliteStore"]
 
 _UPDATABLE = frozenset(_EXEC_COLUMNS) - {"arn"}
 
-
-
-
 _TRANSIENT_CODES = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_NOMEM")
 
 
@@ -261,17 +258,17 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
 
     def _put_payloads(self, arn: str, values: dict[str, Any]) -> None:
         """Sets some of an execution's input, result and error (their own table, migration 0007);
-        a row there exists only once one of them was set."""
-        if all(v is None for v in values.values()) and self.conn.execute(
-            "SELECT 1 FROM execution_payloads WHERE xid = ?", (self._require_xid(arn),)
-        ).fetchone() is None:
+        a row there exists only once one of them was set, so clearing them all needs none."""
+        xid = self._require_xid(arn)
+        if all(v is None for v in values.values()):
+            assignments = ", ".join(f"{c} = NULL" for c in values)
+            self.conn.execute(f"UPDATE execution_payloads SET {assignments} WHERE xid = ?", (xid,))
             return
-        columns = ", ".join(values)
         updates = ", ".join(f"{c} = excluded.{c}" for c in values)
         self.conn.execute(
-            f"INSERT INTO execution_payloads (xid, {columns}) VALUES (?, {', '.join('?' for _ in values)}) "
+            f"INSERT INTO execution_payloads (xid, {', '.join(values)}) VALUES (?, {', '.join('?' for _ in values)}) "
             f"ON CONFLICT (xid) DO UPDATE SET {updates}",
-            (self._require_xid(arn), *values.values()),
+            (xid, *values.values()),
         )
 
     def update_execution(self, arn: str, **changes: Any) -> None:
@@ -330,12 +327,11 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
     def delete_executions(self, arns: Sequence[str]) -> None:
         """Deletes executions with their operations, events, timers and callbacks."""
         rows = [(arn,) for arn in arns]
-        ranges = [(xid << KEY_BITS, (xid << KEY_BITS) | KEY_SPAN) for xid in map(self._xid, arns) if xid is not None]
+        xids = [xid for xid in map(self._xid, arns) if xid is not None]
+        ranges = [(xid << KEY_BITS, (xid << KEY_BITS) | KEY_SPAN) for xid in xids]
         for table in ("operations", "events"):
             self.conn.executemany(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", ranges)
-        self.conn.executemany(
-            "DELETE FROM execution_payloads WHERE xid = ?", [(low >> KEY_BITS,) for low, _ in ranges]
-        )
+        self.conn.executemany("DELETE FROM execution_payloads WHERE xid = ?", [(xid,) for xid in xids])
         for arn in arns:
             self._xids.pop(arn, None)
         for table in ("timers", "callbacks", "executions"):

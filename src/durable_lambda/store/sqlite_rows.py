@@ -39,8 +39,8 @@ dumps_compact = _compact_dumps()
 # Operation and history rows are keyed by one integer, ``(xid << 32) | number`` (migration 0006),
 # so an execution's rows are one key range; ``xid`` is the execution's integer key. A transaction
 # looks an execution's xid up once (``get_execution`` fetches it with the row) and passes it on.
-_KEY_BITS = 32
-_KEY_SPAN = (1 << _KEY_BITS) - 1
+KEY_BITS = 32
+KEY_SPAN = (1 << KEY_BITS) - 1
 # ``(xid, op_id)`` is unique: a new operation that exists already (a repeated START) updates the
 # row and keeps its key.
 _INSERT_OPERATION = (
@@ -52,7 +52,6 @@ _UPDATE_OPERATION = (
     "UPDATE operations SET change_seq = ?, status = ?, body = ?, by_service = ? WHERE xid = ? AND op_id = ?"
 )
 _INSERT_EVENT = "INSERT INTO events (id, body) VALUES (?, ?)"
-KEY_BITS, KEY_SPAN = _KEY_BITS, _KEY_SPAN
 
 
 class RowQueries:
@@ -76,8 +75,6 @@ class RowQueries:
             raise ConflictError(f"no execution {arn}")
         return xid
 
-    # -- executions ------------------------------------------------------------------------
-
     # -- operations --------------------------------------------------------------------------
     def get_operations(self, arn: str, op_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -100,8 +97,8 @@ class RowQueries:
         if xid is None:
             return []
         sql = "SELECT body FROM operations WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ? OFFSET ?"
-        low = xid << _KEY_BITS
-        cur = self.conn.execute(sql, (low, low | _KEY_SPAN, -1 if limit is None else limit, offset))
+        low = xid << KEY_BITS
+        cur = self.conn.execute(sql, (low, low | KEY_SPAN, -1 if limit is None else limit, offset))
         return [json.loads(body) for (body,) in cur]
 
     def operations_changed_since(
@@ -124,7 +121,7 @@ class RowQueries:
         """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its
         creation order), 0 an existing one, which keeps its key."""
         xid = self._require_xid(arn)
-        low = xid << _KEY_BITS
+        low = xid << KEY_BITS
         by_service = 0 if seen else 1
         created = [
             (low | seq, xid, op["Id"], change, op["Status"], dumps_compact(op), by_service)
@@ -141,21 +138,21 @@ class RowQueries:
 
     # -- history -----------------------------------------------------------------------------
     def append_events(self, arn: str, events: Sequence[dict[str, Any]]) -> None:
-        low = self._require_xid(arn) << _KEY_BITS
+        low = self._require_xid(arn) << KEY_BITS
         self.conn.executemany(_INSERT_EVENT, [(low | e["EventId"], dumps_compact(e)) for e in events])
 
     def read_events(self, arn: str, *, after: int, limit: int | None, reverse: bool) -> list[dict[str, Any]]:
         xid = self._xid(arn)
         if xid is None:
             return []
-        low = xid << _KEY_BITS
-        high = low | _KEY_SPAN
+        low = xid << KEY_BITS
+        high = low | KEY_SPAN
         after = max(0, after)
         if reverse:
             sql = "SELECT body FROM events WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT ?"
-            bounds = (low, low | after if 0 < after <= _KEY_SPAN else high + 1)
+            bounds = (low, low | after if 0 < after <= KEY_SPAN else high + 1)
         else:
             sql = "SELECT body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
-            bounds = (low | after if after <= _KEY_SPAN else high, high)
+            bounds = (low | after if after <= KEY_SPAN else high, high)
         cur = self.conn.execute(sql, (*bounds, -1 if limit is None else limit))
         return [json.loads(body) for (body,) in cur]

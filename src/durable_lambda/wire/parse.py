@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from durable_lambda.lambda_service import (
@@ -213,17 +213,9 @@ def parse_checkpoint_body(body: Any) -> tuple[str, list[OperationUpdate], str | 
     """``CheckpointDurableExecution`` body -> (token, updates, client token)."""
     if not isinstance(body, Mapping):
         raise _bad("request body must be a JSON object")
-    token = body.get("CheckpointToken")
-    if not isinstance(token, str) or not token:
-        raise _bad("CheckpointToken is required")
-    client_token = body.get("ClientToken")
-    if client_token is not None and (not isinstance(client_token, str) or len(client_token) > 64):
-        raise _bad("ClientToken must be a string of at most 64 characters")
-    raw_updates = body.get("Updates") or []
-    if not isinstance(raw_updates, list):
-        raise _bad("Updates must be a list")
-    if len(raw_updates) > MAX_UPDATES:
-        raise _bad(f"at most {MAX_UPDATES} updates per checkpoint")
+    token, raw_updates, client_token = _envelope(
+        body.get("CheckpointToken"), body.get("Updates") or [], body.get("ClientToken"), kinds=(list,)
+    )
     return token, [parse_update(u, i) for i, u in enumerate(raw_updates)], client_token
 
 
@@ -232,15 +224,23 @@ def check_checkpoint(
 ) -> tuple[str, list[OperationUpdate], str | None]:
     """The typed form of ``parse_checkpoint_body`` for in-process callers, which hand over
     ``OperationUpdate`` objects: the same rules, the same result, without the wire dicts."""
-    if not isinstance(updates, list | tuple):
-        raise _bad("Updates must be a list")
-    if len(updates) > MAX_UPDATES:
-        raise _bad(f"at most {MAX_UPDATES} updates per checkpoint")
+    token, updates, client_token = _envelope(token, updates, client_token, kinds=(list, tuple))
+    return token, [check_update(u, i) for i, u in enumerate(updates)], client_token
+
+
+def _envelope(
+    token: Any, updates: Any, client_token: Any, *, kinds: tuple[type, ...]
+) -> tuple[str, Sequence[Any], str | None]:
+    """The checkpoint's token, client token and updates (one of ``kinds``), checked in that order."""
     if not isinstance(token, str) or not token:
         raise _bad("CheckpointToken is required")
     if client_token is not None and (not isinstance(client_token, str) or len(client_token) > 64):
         raise _bad("ClientToken must be a string of at most 64 characters")
-    return token, [check_update(u, i) for i, u in enumerate(updates)], client_token
+    if not isinstance(updates, kinds):
+        raise _bad("Updates must be a list")
+    if len(updates) > MAX_UPDATES:
+        raise _bad(f"at most {MAX_UPDATES} updates per checkpoint")
+    return token, updates, client_token
 
 
 def check_update(update: Any, index: int) -> OperationUpdate:
