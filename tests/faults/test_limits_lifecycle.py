@@ -56,7 +56,9 @@ def test_expired_lease_counts_as_a_failed_attempt(rig: Rig) -> None:
     assert len(completed) == 1
     assert completed[0]["InvocationCompletedDetails"]["RequestId"] == first.request_id
     assert completed[0]["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"] == "Runtime.ExitError"
-    # a clean completion resets the budget
+    # a clean completion resets the budget (PENDING on a wait: something is pending)
+    wait = {"Id": "w", "Type": "WAIT", "SubType": "Wait", "Action": "START", "WaitOptions": {"WaitSeconds": 5}}
+    rig.checkpoint(arn, second.event["CheckpointToken"], wait)
     assert rig.engine.complete_invocation(second, output={"Status": "PENDING"})
     assert rig.snapshot().executions[arn]["failed_invocations"] == 0
 

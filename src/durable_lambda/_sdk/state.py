@@ -47,11 +47,18 @@ from durable_lambda.lambda_service import (
     DurableServiceClient,
     Operation,
     OperationAction,
+    OperationStatus,
     OperationType,
     OperationUpdate,
 )
 
-__all__ = ["CheckpointBatcherConfig", "CompletionEvent", "ExecutionState", "QueuedOperation"]
+__all__ = [
+    "CheckpointBatcherConfig",
+    "CompletionEvent",
+    "ExecutionState",
+    "QueuedOperation",
+    "completed_by_service",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,19 @@ _IDLE_POLL_SECONDS = 0.1
 # AWS waits 1 ms for company once a synchronous caller is in the batch (sdk-spec.md §14). We send
 # what is queued at once instead: START+SUCCEED of a step are enqueued back to back and travel
 # together, and a blocked caller never pays a fixed delay per step.
+
+
+_SERVICE_COMPLETED = frozenset({OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE})
+
+
+def completed_by_service(op: Operation | None) -> bool:
+    """Whether ``op`` is in a state only the service puts it in and that lets suspended code go
+    on: a wait, callback or chained invoke that ended, or a step whose retry came due (READY)."""
+    if op is None:
+        return False
+    if op.operation_type is OperationType.STEP:
+        return op.status is OperationStatus.READY
+    return op.operation_type in _SERVICE_COMPLETED and op.status.is_terminal
 
 
 class ExecutionState:
@@ -95,6 +115,9 @@ class ExecutionState:
         self._children: dict[str, set[str]] = {}
         self._closed: set[str] = set()
         self._pools: list[Callable[[], None]] = []
+        # Called (outside the lock) with the ids of operations a checkpoint response or state
+        # page showed completed by the service: map/parallel coordinators resume branches on them.
+        self._listeners: list[Callable[[list[str]], None]] = []
 
     # ------------------------------------------------------------------ reading state
 
@@ -119,9 +142,41 @@ class ExecutionState:
             return operation_id in self.operations
 
     def upsert_operations(self, operations: Iterable[Operation]) -> None:
+        completed: list[str] = []
         with self._lock:
+            known = self.operations
+            if not self._listeners:
+                for op in operations:
+                    known[op.operation_id] = op
+                return
             for op in operations:
-                self.operations[op.operation_id] = op
+                if completed_by_service(op):
+                    before = known.get(op.operation_id)
+                    if before is None or before.status is not op.status:
+                        completed.append(op.operation_id)
+                known[op.operation_id] = op
+            listeners = list(self._listeners) if completed else []
+        for listener in listeners:
+            listener(completed)
+
+    def add_completion_listener(self, listener: Callable[[list[str]], None]) -> None:
+        """``listener(op_ids)`` runs on the thread that merged state, after the merge, for every
+        batch of operations newly completed by the service (``completed_by_service``)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_completion_listener(self, listener: Callable[[list[str]], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def flush(self) -> None:
+        """Waits until every queued update is acknowledged (and its answer merged); no request
+        when nothing is queued or in flight."""
+        with self._lock:
+            busy = bool(self._pending) or self._sending
+        if busy:
+            self.create_checkpoint(None, is_sync=True)
 
     def fetch_paginated_operations(self, checkpoint_token: str, next_marker: str | None) -> None:
         """Loads every further state page (§10.4); merges what arrived even if a page fails."""

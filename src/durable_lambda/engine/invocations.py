@@ -42,6 +42,11 @@ _STATE_PAGE = 1000
 _VALID_STATUS = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
 # Lambda's synchronous response limit (lambda-api.md §4 limits): the RIE's 6 MiB + 100 bytes cut-off.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
+# AWS's reference backend answers a PENDING output with nothing pending this way (decision 0015).
+PENDING_WITH_NOTHING_PENDING = {
+    "ErrorType": "InvalidParameterValueException",
+    "ErrorMessage": "Cannot return PENDING status with no pending operations.",
+}
 LEASE_EXPIRED = {"ErrorType": "Runtime.ExitError", "ErrorMessage": "invocation lease expired: the runtime stopped responding"}
 
 
@@ -158,6 +163,7 @@ def claim(
         event=event,
         version=ex.version,
         durable=durable,
+        claim_seq=ex.change_seq,
     )
     return ticket, w
 
@@ -231,6 +237,9 @@ def complete(
         return
     if error is None:
         error = _output_error(output)
+    reinvoke = False
+    if error is None and output["Status"] == "PENDING" and ex.status == "RUNNING":
+        reinvoke, error = _pending_outcome(w, ticket)
     details: dict[str, Any] = {
         "StartTimestamp": started_ms if started_ms is not None else ex.invocation_start_ms,
         "EndTimestamp": ended_ms if ended_ms is not None else w.now,
@@ -259,9 +268,30 @@ def complete(
             err = pending.get("Error")
         finish_execution(w, "FAILED", error=err or {"ErrorType": "Unknown", "ErrorMessage": "execution failed"})
     else:
-        # Re-invoke at once if a completion arrived that this invocation never observed.
         applied = apply_finished_children(w)
-        w.changes["needs_invoke"] = 1 if applied or ex.service_seq > ex.seen_seq else 0
+        w.changes["needs_invoke"] = 1 if applied or reinvoke else 0
+
+
+def _pending_outcome(w: ExecutionWriter, ticket: InvocationTicket) -> tuple[bool, dict[str, Any] | None]:
+    """Decides what follows a PENDING output (decision 0015): ``(re-invoke at once, error)``.
+
+    The execution must never be left suspended with nothing that can wake it:
+    - a completion the handler was never handed (``service_seq > seen_seq``) re-invokes;
+    - otherwise, with no operation pending (AWS's rule: a STARTED wait, callback or chained
+      invoke, or a PENDING step retry), the handler suspended on something that already ended.
+      If a service-side completion raced this invocation (numbered after its claim), that is the
+      race of a handler that suspended before it saw the answer arrive: re-invoke, uncharged.
+      Without such a race the output is invalid: a failed attempt, charged to the bounded retry
+      budget, so a handler that keeps returning PENDING wrongly fails instead of hanging.
+    """
+    ex = w.ex
+    if ex.service_seq > ex.seen_seq:
+        return True, None
+    if w.tx.has_pending_operations(ex.arn):
+        return False, None
+    if ex.service_seq > ticket.claim_seq:
+        return True, None
+    return False, dict(PENDING_WITH_NOTHING_PENDING)
 
 
 def _complete_plain(

@@ -67,3 +67,6 @@ class InvocationTicket:
     event: Any
     version: str = "$LATEST"
     durable: bool = True
+    # The execution's change counter when this invocation was claimed: a service-side completion
+    # numbered above it raced the invocation (decision 0015).
+    claim_seq: int = 0

@@ -116,6 +116,10 @@ class Transaction(Protocol):
         """Operations written after ``change_seq`` (up to ``upto``) by anything but the
         handler's own checkpoints (``put_operations(seen=True)``), in creation order."""
         ...
+    def has_pending_operations(self, arn: str) -> bool:
+        """Whether anything can still complete service-side: a STARTED wait, callback or chained
+        invoke, or a step waiting for its retry (PENDING); AWS's rule for a PENDING output."""
+        ...
     def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]], *, seen: bool = False) -> None:
         """``seen``: the handler's own checkpoint writes these rows and gets them back in its
         answer, which also marks every change up to them as seen."""

@@ -51,6 +51,8 @@ _INSERT_OPERATION = (
 _UPDATE_OPERATION = (
     "UPDATE operations SET change_seq = ?, status = ?, body = ?, by_service = ? WHERE xid = ? AND op_id = ?"
 )
+# Operation types whose STARTED operations end by a service-side completion.
+_SERVICE_COMPLETED = frozenset({"WAIT", "CALLBACK", "CHAINED_INVOKE"})
 _INSERT_EVENT = "INSERT INTO events (id, body) VALUES (?, ?)"
 
 
@@ -116,6 +118,25 @@ class RowQueries:
             params.append(upto)
         cur = self.conn.execute(sql + " ORDER BY id", params)
         return [json.loads(body) for (body,) in cur]
+
+    def has_pending_operations(self, arn: str) -> bool:
+        xid = self._xid(arn)
+        if xid is None:
+            return False
+        # Few rows of an execution are STARTED or PENDING at once (contexts, open waits); the key
+        # range keeps the scan to this execution's rows.
+        low = xid << KEY_BITS
+        cur = self.conn.execute(
+            "SELECT status, body FROM operations WHERE id BETWEEN ? AND ? AND status IN ('STARTED', 'PENDING')",
+            (low, low | KEY_SPAN),
+        )
+        for status, body in cur:
+            kind = json.loads(body).get("Type")
+            if status == "PENDING" and kind == "STEP":
+                return True
+            if status == "STARTED" and kind in _SERVICE_COMPLETED:
+                return True
+        return False
 
     def put_operations(self, arn: str, rows: list[tuple[dict[str, Any], int, int]], *, seen: bool = False) -> None:
         """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its

@@ -33,6 +33,19 @@ class Harness:
     def checkpoint(self, ticket: InvocationTicket, token: str, *updates: dict[str, Any]) -> dict[str, Any]:
         return self.engine.checkpoint(ticket.arn, {"CheckpointToken": token, "Updates": list(updates)})
 
+    def invoke_until_finished(self, arn: str, rounds: int, **outcome: Any) -> None:
+        """Claims and completes every attempt with ``outcome`` (``output=`` or ``error=``),
+        advancing the clock past each backoff, until the execution ends or ``rounds`` run out."""
+        for _ in range(rounds):
+            self.engine.fire_due_timers()
+            ticket = self.engine.claim_invocation("test", 60)
+            if ticket is None:
+                if self.engine.get_execution(arn)["Status"] != "RUNNING":
+                    return
+                self.clock.advance(120_000)
+                continue
+            self.engine.complete_invocation(ticket, **outcome)
+
     def events(self, arn: str) -> list[dict[str, Any]]:
         return list(self.engine.get_history(arn, include_execution_data=True)["Events"])
 

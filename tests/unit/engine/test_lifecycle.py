@@ -125,13 +125,7 @@ def test_expired_lease_is_redispatched(h: Harness) -> None:
 
 def test_repeated_invocation_errors_fail_the_execution(h: Harness) -> None:
     arn = h.start()
-    for _ in range(10):
-        h.engine.fire_due_timers()
-        t = h.engine.claim_invocation("test", 60)
-        if t is None:
-            h.clock.advance(120_000)
-            continue
-        h.engine.complete_invocation(t, error={"ErrorType": "ValueError", "ErrorMessage": "boom"})
+    h.invoke_until_finished(arn, 10, error={"ErrorType": "ValueError", "ErrorMessage": "boom"})
     assert h.engine.get_execution(arn)["Status"] == "FAILED"
 
 

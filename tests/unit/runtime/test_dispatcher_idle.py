@@ -79,7 +79,10 @@ def test_skip_time_jumps_to_the_execution_timeout_when_nothing_else_can_happen(r
     arn = rig.start()
     ticket = rig.engine.claim_invocation("test", 60, arn)
     assert ticket is not None
-    rig.engine.complete_invocation(ticket, output={"Status": "PENDING"})  # suspended on nothing
+    # Suspended on a callback without a timeout: only the execution timeout can happen.
+    callback = {"Id": "cb", "Type": "CALLBACK", "Action": "START", "CallbackOptions": {}}
+    rig.engine.checkpoint(arn, {"CheckpointToken": ticket.event["CheckpointToken"], "Updates": [callback]})
+    rig.engine.complete_invocation(ticket, output={"Status": "PENDING"})
     assert rig.dispatcher._advance_clock() is True
     rig.engine.fire_due_timers()
     assert rig.engine.get_execution(arn)["Status"] == "TIMED_OUT"

@@ -84,7 +84,8 @@ class Callback(Generic[T]):
                 stack_trace=error.stack_trace if error else None,
             )
         suspend_with_optional_resume_delay(
-            f"Callback result not received yet for {self.operation_id}"
+            f"Callback result not received yet for {self.operation_id}",
+            waiting_on=self.operation_id,
         )
 
 

@@ -9,12 +9,18 @@ Invariants:
 - Only the coordinator (the calling thread) mutates batch bookkeeping; runners report events.
 - A suspended branch keeps its slot; when every in-flight branch is suspended and nothing can be
   admitted, the whole batch suspends with the earliest timed resume (conformance 8-14, 9-15).
+- A suspended branch runs again (replaying what it did) as soon as the operation it waits on (a
+  wait, callback, chained invoke, step retry or wait_for_condition poll) is seen completed by the
+  service in a checkpoint answer of this invocation; before the batch suspends, queued updates are
+  flushed and every suspended branch is checked once more. So no completion that reached this
+  invocation is left unused, whatever the backend does (decision 0015).
 - Item failures never raise: the batch returns a ``BatchResult`` (use ``throw_if_error()``);
   ``ExecutionError`` and retryable ``InvocationError`` in a branch escape the batch.
 - Branches still running at early completion are left to finish or be orphaned; the runners
   are registered with ``ExecutionState`` so the invocation joins it before returning.
 
-Deliberately not implemented (yet): in-process timed resume via scheduled refresh (§15.3) and
+Deliberately not implemented (yet): polling for a timed resume via a scheduled refresh (§15.3);
+a timed wait resumes in process only when another branch's checkpoint answer shows it done; and
 rebuilding a large result from its summary record on replay (§15.5): a ReplayChildren batch
 re-runs the coordinator, whose terminal branches replay from their own checkpoints.
 """
@@ -32,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 from durable_lambda._sdk.identifier import branch_operation_id
 from durable_lambda._sdk.operations.completion import decide_completion
 from durable_lambda._sdk.operations.runners import BranchRunners
-from durable_lambda._sdk.suspend import suspend_with_optional_resume_delay
+from durable_lambda._sdk.state import completed_by_service
+from durable_lambda._sdk.suspend import waiting_on, with_waiting_on
 from durable_lambda.concurrency.models import BatchItem, BatchResult, CompletionReason
 from durable_lambda.config import (
     BatchItemStatus,
@@ -72,6 +79,7 @@ class _Kind(Enum):
     SUSPENDED = "SUSPENDED"
     ORPHANED = "ORPHANED"
     RAISE = "RAISE"  # fatal or retryable: re-raised on the calling thread
+    WAKE = "WAKE"  # the service completed operations: suspended branches may go on
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ class _Event:
     error: ErrorObject | None = None
     resume_at: float | None = None
     exception: BaseException | None = None
+    waiting_on: frozenset[str] | None = None  # SUSPENDED: what the branch waits for (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,7 @@ class BatchCoordinator:
         self.items: dict[int, BatchItem[Any]] = {}
         self.in_flight: set[int] = set()
         self.suspended: dict[int, float | None] = {}
+        self.waiting: dict[int, frozenset[str] | None] = {}  # suspended branch -> its operations
         # Kept as counters so deciding completion after each branch event is O(1), not O(n):
         # map over 1,000 items would otherwise rescan every item 1,000 times.
         self.succeeded = 0
@@ -257,10 +267,17 @@ class BatchCoordinator:
         runners: BranchRunners[BranchSpec, _Event] = BranchRunners(
             self._run_branch, _crash_event, min(workers, _MAX_BRANCH_THREADS)
         )
-        self.context.state.register_pool(runners.join)
+        state = self.context.state
+        state.register_pool(runners.join)
+
+        def on_completed(op_ids: list[str]) -> None:
+            runners.post(_WAKE)
+
+        state.add_completion_listener(on_completed)
         try:
             reason = self._loop(runners, workers)
         finally:
+            state.remove_completion_listener(on_completed)
             runners.close()
         items = [self.items[i] for i in sorted(self.items)]
         started = [BatchItem(i, BatchItemStatus.STARTED) for i in sorted(self.in_flight)]
@@ -279,21 +296,46 @@ class BatchCoordinator:
                 next_index += 1
             runners.submit(admitted)
             if self.in_flight and len(self.suspended) == len(self.in_flight):
-                self._suspend()
+                # Everything in flight waits. Let what is queued reach the service (its answer
+                # may complete what a branch waits on), then suspend only if nothing can go on.
+                self.context.state.flush()
+                if not self._resume(runners, list(self.suspended)):
+                    self._suspend()
             if not events:
                 events.extend(runners.next_events())
             event = events.popleft()
+            if event.kind is _Kind.WAKE:
+                self._resume(runners, list(self.suspended))
+                continue
             if event.kind is _Kind.RAISE and event.exception is not None:
                 raise event.exception
             if event.kind is _Kind.ORPHANED:
                 return CompletionReason.ALL_COMPLETED
             self._apply(event)
+            if event.kind is _Kind.SUSPENDED:
+                self._resume(runners, [event.index])
+                continue
             reason = self._decide()
         return reason
+
+    def _resume(self, runners: BranchRunners[BranchSpec, _Event], indexes: list[int]) -> bool:
+        """Runs again the suspended branches among ``indexes`` whose awaited operation the
+        service completed; True if any."""
+        state = self.context.state
+        resumed = []
+        for index in indexes:
+            ops = self.waiting.get(index)
+            if ops and any(completed_by_service(state.get_checkpoint_result(op)) for op in ops):
+                del self.suspended[index]
+                del self.waiting[index]
+                resumed.append(self.branches[index])
+        runners.submit(resumed)
+        return bool(resumed)
 
     def _apply(self, event: _Event) -> None:
         if event.kind is _Kind.SUSPENDED:
             self.suspended[event.index] = event.resume_at
+            self.waiting[event.index] = event.waiting_on
             return
         self.in_flight.discard(event.index)
         if event.kind is _Kind.SUCCEEDED:
@@ -308,10 +350,18 @@ class BatchCoordinator:
             self.failed += 1
 
     def _suspend(self) -> None:
+        ops: set[str] | None = set()
+        for waited in self.waiting.values():
+            if waited is None:
+                ops = None
+                break
+            ops.update(waited)  # type: ignore[union-attr]
         timed = [t for t in self.suspended.values() if t is not None]
         if timed:
-            raise TimedSuspendExecution("All batch branches are waiting", min(timed))
-        suspend_with_optional_resume_delay("All batch branches are waiting")
+            raise with_waiting_on(
+                TimedSuspendExecution("All batch branches are waiting", min(timed)), ops
+            )
+        raise with_waiting_on(SuspendExecution("All batch branches are waiting"), ops)
 
     def _decide(self) -> CompletionReason | None:
         return decide_completion(
@@ -352,6 +402,9 @@ class BatchCoordinator:
         return _Event(branch.index, _Kind.SUCCEEDED, result=result)
 
 
+_WAKE = _Event(-1, _Kind.WAKE)
+
+
 def _crash_event(branch: BranchSpec, err: BaseException) -> _Event:
     return _Event(branch.index, _Kind.RAISE, exception=err)
 
@@ -359,9 +412,11 @@ def _crash_event(branch: BranchSpec, err: BaseException) -> _Event:
 def _event_for_error(index: int, err: BaseException, *, virtual: bool) -> _Event:
     """Classifies what escaped a branch (§15.2 event handling)."""
     if isinstance(err, TimedSuspendExecution):
-        return _Event(index, _Kind.SUSPENDED, resume_at=err.scheduled_timestamp)
+        return _Event(
+            index, _Kind.SUSPENDED, resume_at=err.scheduled_timestamp, waiting_on=waiting_on(err)
+        )
     if isinstance(err, SuspendExecution):
-        return _Event(index, _Kind.SUSPENDED)
+        return _Event(index, _Kind.SUSPENDED, waiting_on=waiting_on(err))
     if isinstance(err, OrphanedChildException):
         return _Event(index, _Kind.ORPHANED)
     fatal = isinstance(err, ExecutionError) or not isinstance(err, Exception)

@@ -107,6 +107,14 @@ class BranchRunners(Generic[B, E]):
                     self._spawn(max(1, self._live))
             return self._take_events()
 
+    def post(self, event: E) -> None:
+        """Adds an event that did not come from a branch (any thread): it wakes the coordinator
+        like a branch outcome would."""
+        with self._lock:
+            self._events.append(event)
+            if self._waiting:
+                self._done.notify()
+
     def _take_events(self) -> list[E]:
         events = list(self._events)
         self._events.clear()

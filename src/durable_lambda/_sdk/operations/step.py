@@ -89,6 +89,7 @@ class StepExecutor:
                 suspend_with_optional_resume_timestamp(
                     f"Retry scheduled for step {op_id}",
                     details.next_attempt_timestamp if details else None,
+                    waiting_on=op_id,
                 )
             if status is OperationStatus.STARTED:
                 attempt = _attempt(checkpoint)
@@ -187,7 +188,8 @@ class StepExecutor:
                 OperationAction.RETRY, error=error_object, step_options=StepOptions(delay)
             )
             suspend_with_optional_resume_delay(
-                f"Retry scheduled for step {self.identifier.operation_id}", delay
+                f"Retry scheduled for step {self.identifier.operation_id}", delay,
+                waiting_on=self.identifier.operation_id,
             )
         self._checkpoint(OperationAction.FAIL, error=error_object)
         self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.FAILED, error=error_object)

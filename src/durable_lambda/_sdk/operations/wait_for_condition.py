@@ -69,6 +69,7 @@ class WaitForConditionExecutor:
                 suspend_with_optional_resume_timestamp(
                     f"wait_for_condition {op_id} polls again later",
                     details.next_attempt_timestamp if details else None,
+                    waiting_on=op_id,
                 )
         if checkpoint is None or checkpoint.status is not OperationStatus.STARTED:
             start = build_update(
@@ -119,7 +120,7 @@ class WaitForConditionExecutor:
             return self._deserialize(payload)
         delay = max(1, int(decision.delay_seconds))
         self._checkpoint(OperationAction.RETRY, payload=payload, step_options=StepOptions(delay))
-        suspend_with_optional_resume_delay(f"wait_for_condition {op_id} polls in {delay}s", delay)
+        suspend_with_optional_resume_delay(f"wait_for_condition {op_id} polls in {delay}s", delay, waiting_on=op_id)
 
     def _fail(self, err: Exception) -> NoReturn:
         error_object = ErrorObject.from_exception(err)
