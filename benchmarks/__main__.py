@@ -39,27 +39,67 @@ from benchmarks.common import (
 )
 
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
-ORDER = ["S1", "S2", "S6", "S3", "S4", "S5", "S7"]  # in-process scenarios first, then the server ones
+ORDER = [
+    "S1",
+    "S2",
+    "S6",
+    "S3",
+    "S4",
+    "S5",
+    "S7",
+]  # in-process scenarios first, then the server ones
 
 
 def _scenarios() -> dict[str, Callable[[Context], list[Result]]]:
-    from benchmarks import fanout, invoke_latency, replay, server_chain, steps, suspended, throughput
+    from benchmarks import (
+        fanout,
+        invoke_latency,
+        replay,
+        server_chain,
+        steps,
+        suspended,
+        throughput,
+    )
 
-    return {"S1": steps.run, "S2": fanout.run, "S3": server_chain.run, "S4": throughput.run,
-            "S5": suspended.run, "S6": replay.run, "S7": invoke_latency.run}
+    return {
+        "S1": steps.run,
+        "S2": fanout.run,
+        "S3": server_chain.run,
+        "S4": throughput.run,
+        "S5": suspended.run,
+        "S6": replay.run,
+        "S7": invoke_latency.run,
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (same as --size quick)")
-    parser.add_argument("--size", choices=sorted(SIZES), default=None, help="run sizes (default: full)")
-    parser.add_argument("--only", default=None, help="comma-separated scenarios, e.g. S1,S2 (default: all)")
+    parser.add_argument(
+        "--size", choices=sorted(SIZES), default=None, help="run sizes (default: full)"
+    )
+    parser.add_argument(
+        "--only", default=None, help="comma-separated scenarios, e.g. S1,S2 (default: all)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default: 3)")
-    parser.add_argument("--json", default=str(DEFAULT_JSON), help=f"results file (default: {DEFAULT_JSON.relative_to(ROOT)})")
-    parser.add_argument("--markdown", default=None, help="also write the tables as Markdown to this file")
-    parser.add_argument("--no-official", action="store_true", help="skip AWS's testing library / SDK side")
-    parser.add_argument("--work-dir", default=None, help="scratch directory (default: a temporary one)")
+    parser.add_argument(
+        "--json",
+        default=str(DEFAULT_JSON),
+        help=f"results file (default: {DEFAULT_JSON.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--markdown", default=None, help="also write the tables as Markdown to this file"
+    )
+    parser.add_argument(
+        "--no-official", action="store_true", help="skip AWS's testing library / SDK side"
+    )
+    parser.add_argument(
+        "--work-dir", default=None, help="scratch directory (default: a temporary one)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     args.size = args.size or ("quick" if args.quick else "full")
@@ -74,9 +114,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_suite(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
-    log = (lambda msg: None) if args.quiet else (lambda msg: print(f"[bench {time.strftime('%H:%M:%S')}] {msg}",
-                                                                   file=sys.stderr, flush=True))
-    ctx = Context(size=args.size, repeat=args.repeat, work_dir=work_dir, official=not args.no_official, log=log)
+    log = (
+        (lambda msg: None)
+        if args.quiet
+        else (
+            lambda msg: print(
+                f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True
+            )
+        )
+    )
+    ctx = Context(
+        size=args.size,
+        repeat=args.repeat,
+        work_dir=work_dir,
+        official=not args.no_official,
+        log=log,
+    )
     started = time.time()
     load_before, busy_before = loadavg(), cpu_busy_fraction(1.0)
     snap = cpu_snapshot()
@@ -98,14 +151,19 @@ def run_suite(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
         "schema": 1,
         "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
         "duration_s": round(time.time() - started, 1),
-        "command": "python -m benchmarks " + " ".join(sys.argv[1:] if args.argv is None else args.argv),
+        "command": "python -m benchmarks "
+        + " ".join(sys.argv[1:] if args.argv is None else args.argv),
         "size": args.size,
         "repeat": args.repeat,
         "scenarios": args.scenarios,
         "scenario_seconds": timings,
         "machine": machine_info(),
-        "load": {"loadavg_before": load_before, "loadavg_after": loadavg(),
-                 "cpu_busy_before": busy_before, "others_cpu_share_during": others},
+        "load": {
+            "loadavg_before": load_before,
+            "loadavg_after": loadavg(),
+            "cpu_busy_before": busy_before,
+            "others_cpu_share_during": others,
+        },
         "results": [r.to_dict() for r in results],
         "goals": goals,
         "_rows": results,
@@ -127,10 +185,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     machine, load = doc["machine"], doc["load"]
     busy, others = load["cpu_busy_before"], load["others_cpu_share_during"]
-    title = (f"durable-lambda benchmarks ({doc['size']}, {doc['repeat']} repeats) on {machine['nproc']} x "
-             f"{machine['cpu_model']}, Python {machine['python']}; load {load['loadavg_before']} -> "
-             f"{load['loadavg_after']}" + (f", CPU {busy:.0%} busy at start" if busy is not None else "")
-             + (f", other processes used {others:.0%} of the CPU during the run" if others is not None else ""))
+    title = (
+        f"durable-lambda benchmarks ({doc['size']}, {doc['repeat']} repeats) on {machine['nproc']} x "
+        f"{machine['cpu_model']}, Python {machine['python']}; load {load['loadavg_before']} -> "
+        f"{load['loadavg_after']}"
+        + (f", CPU {busy:.0%} busy at start" if busy is not None else "")
+        + (
+            f", other processes used {others:.0%} of the CPU during the run"
+            if others is not None
+            else ""
+        )
+    )
     print_report(rows, doc["goals"], title)
     if args.json:
         path = Path(args.json)

@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFICIAL_DIR = ROOT / ".cache" / "official"  # AWS's SDK 3.0.0 + testing library 1.4.0 (scripts/setup.sh)
+OFFICIAL_DIR = (
+    ROOT / ".cache" / "official"
+)  # AWS's SDK 3.0.0 + testing library 1.4.0 (scripts/setup.sh)
 HANDLERS_FILE = Path(__file__).with_name("handlers.py").resolve()
 OFFICIAL_HANDLERS_FILE = Path(__file__).with_name("official_handlers.py").resolve()
 
@@ -216,7 +218,9 @@ def cpu_snapshot() -> tuple[float, float, float]:
     return time.time(), busy, t.user + t.system + t.children_user + t.children_system
 
 
-def others_cpu_share(before: tuple[float, float, float], after: tuple[float, float, float]) -> float | None:
+def others_cpu_share(
+    before: tuple[float, float, float], after: tuple[float, float, float]
+) -> float | None:
     """Share of the machine's CPU capacity used by processes other than the suite between two
     ``cpu_snapshot`` calls (0 = the suite had the machine to itself)."""
     wall = after[0] - before[0]

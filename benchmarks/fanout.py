@@ -26,13 +26,25 @@ def run(ctx: Context) -> list[Result]:
 
     sizes = ctx.sizes
     rows: list[Result] = []
-    for case, handler, n in (("map", "map_items", sizes["s2_map_n"]),
-                             ("parallel", "parallel_branches", sizes["s2_parallel_n"])):
+    for case, handler, n in (
+        ("map", "map_items", sizes["s2_map_n"]),
+        ("parallel", "parallel_branches", sizes["s2_parallel_n"]),
+    ):
         group = f"S2 {case} n={n}"
-        row = dict(scenario="S2", case=case, runner="ours SQLite NORMAL", n=n, unit="s", group=group, baseline=True)
+        row = dict(
+            scenario="S2",
+            case=case,
+            runner="ours SQLite NORMAL",
+            n=n,
+            unit="s",
+            group=group,
+            baseline=True,
+        )
         ctx.log(f"S2 ours {case} n={n}")
         try:
-            rows.append(Result(samples=[run_once(handler, n) for _ in range(ctx.short_repeat)], **row))
+            rows.append(
+                Result(samples=[run_once(handler, n) for _ in range(ctx.short_repeat)], **row)
+            )
         except Exception as err:
             rows.append(failed(err, **row))
         if not ctx.official:
@@ -42,28 +54,50 @@ def run(ctx: Context) -> list[Result]:
             variants.append(("sqlite", 1, "official SQLite"))
         for store, repeat, label in variants:
             note = f"{repeat} repeat" if repeat < ctx.repeat else None
-            row = dict(scenario="S2", case=case, runner=label, n=n, unit="s", group=group, note=note)
+            row = dict(
+                scenario="S2", case=case, runner=label, n=n, unit="s", group=group, note=note
+            )
             ctx.log(f"S2 {label} {case} n={n}")
             try:
-                rows.append(Result(samples=official_seconds(handler, {"n": n}, n * (n - 1) // 2, store, repeat), **row))
+                rows.append(
+                    Result(
+                        samples=official_seconds(
+                            handler, {"n": n}, n * (n - 1) // 2, store, repeat
+                        ),
+                        **row,
+                    )
+                )
             except Exception as err:
                 rows.append(failed(err, **row))
     return rows
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--map-n", type=int, default=1000)
     parser.add_argument("--parallel-n", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     rows = []
-    for scenario, handler, n in (("S2 map", "map_items", args.map_n),
-                                 ("S2 parallel", "parallel_branches", args.parallel_n)):
+    for scenario, handler, n in (
+        ("S2 map", "map_items", args.map_n),
+        ("S2 parallel", "parallel_branches", args.parallel_n),
+    ):
         times = [run_once(handler, n) for _ in range(args.repeat)]
-        rows.append({"scenario": scenario, "n": n, "median_s": statistics.median(times),
-                     "min_s": min(times), "max_s": max(times)})
-        print(f"{scenario:<12} n={n:>5}  {statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})")
+        rows.append(
+            {
+                "scenario": scenario,
+                "n": n,
+                "median_s": statistics.median(times),
+                "min_s": min(times),
+                "max_s": max(times),
+            }
+        )
+        print(
+            f"{scenario:<12} n={n:>5}  {statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})"
+        )
     return rows
 
 

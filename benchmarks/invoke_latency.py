@@ -42,8 +42,15 @@ def _latencies_ms(server: BenchServer, count: int) -> list[float]:
 
 def run(ctx: Context) -> list[Result]:
     count = int(ctx.sizes.get("s7_invokes", 200))
-    row = dict(scenario="S7", case="warm plain invoke round trip", runner="ours, worker process",
-               unit="ms", n=count, group="S7", baseline=True)
+    row = dict(
+        scenario="S7",
+        case="warm plain invoke round trip",
+        runner="ours, worker process",
+        unit="ms",
+        n=count,
+        group="S7",
+        baseline=True,
+    )
     try:
         server = BenchServer(ctx.work_dir / "s7")
     except Exception as err:
@@ -51,8 +58,12 @@ def run(ctx: Context) -> list[Result]:
     try:
         ctx.log(f"S7 warm invoke x{count}")
         server.client.create_function(
-            FunctionName="echo", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/bench",
-            Handler="echo.handler", Code={"ZipFile": _echo_zip()}, Timeout=10,
+            FunctionName="echo",
+            Runtime="python3.13",
+            Role="arn:aws:iam::000000000000:role/bench",
+            Handler="echo.handler",
+            Code={"ZipFile": _echo_zip()},
+            Timeout=10,
         )
         _latencies_ms(server, 20)  # the worker starts and imports on the first call
         samples: list[float] = []
@@ -61,7 +72,10 @@ def run(ctx: Context) -> list[Result]:
             last = _latencies_ms(server, count)
             samples.append(statistics.median(last))
         ordered = sorted(last)
-        extra = {"p90_ms": ordered[int(len(ordered) * 0.9) - 1], "p99_ms": ordered[int(len(ordered) * 0.99) - 1]}
+        extra = {
+            "p90_ms": ordered[int(len(ordered) * 0.9) - 1],
+            "p99_ms": ordered[int(len(ordered) * 0.99) - 1],
+        }
         return [Result(samples=samples, extra=extra, **row)]
     except Exception as err:
         return [failed(err, **row)]

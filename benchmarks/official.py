@@ -35,23 +35,46 @@ class OfficialError(RuntimeError):
     """The official runner could not produce a figure."""
 
 
-def official_seconds(handler: str, payload: dict[str, Any], expected: Any, store: str, repeat: int,
-                     timeout: float = 900.0) -> list[float]:
+def official_seconds(
+    handler: str,
+    payload: dict[str, Any],
+    expected: Any,
+    store: str,
+    repeat: int,
+    timeout: float = 900.0,
+) -> list[float]:
     """Runs ``handler`` (a name in official_handlers.py) ``repeat`` times on the official runner
     in a subprocess and returns the wall time of each run."""
     if not (OFFICIAL_DIR / "aws_durable_execution_sdk_python_testing").is_dir():
         raise OfficialError(f"{OFFICIAL_DIR} is missing: run scripts/setup.sh")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(OFFICIAL_DIR), str(ROOT)])
-    cmd = [sys.executable, "-m", "benchmarks.official", "--handler", handler, "--payload", json.dumps(payload),
-           "--expected", json.dumps(expected), "--store", store, "--repeat", str(repeat)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.official",
+        "--handler",
+        handler,
+        "--payload",
+        json.dumps(payload),
+        "--expected",
+        json.dumps(expected),
+        "--store",
+        store,
+        "--repeat",
+        str(repeat),
+    ]
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired as err:
         raise OfficialError(f"official runner took more than {timeout:.0f} s") from err
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        raise OfficialError(f"official runner exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+        raise OfficialError(
+            f"official runner exited {proc.returncode}: {proc.stderr.strip()[-400:]}"
+        )
     answer = json.loads(lines[-1])
     if "error" in answer:
         raise OfficialError(answer["error"])
@@ -80,7 +103,9 @@ def _run_once(handler: Any, payload: dict[str, Any], expected: Any, store_kind: 
     if isinstance(value, str):
         value = json.loads(value)
     if status != "SUCCEEDED" or value != expected:
-        raise OfficialError(f"official run ended {status} with {str(value)[:200]} (expected {expected})")
+        raise OfficialError(
+            f"official run ended {status} with {str(value)[:200]} (expected {expected})"
+        )
     return elapsed
 
 

@@ -34,21 +34,56 @@ def run(ctx: Context) -> list[Result]:
     if ctx.official:
         from benchmarks.official import official_seconds
 
-        row = dict(scenario="S6", case=f"{waits} waits of 1 s, total wall time", unit="s", n=n,
-                   runner="official in-memory", group="S6 total", note="skip-time clock")
+        row = dict(
+            scenario="S6",
+            case=f"{waits} waits of 1 s, total wall time",
+            unit="s",
+            n=n,
+            runner="official in-memory",
+            group="S6 total",
+            note="skip-time clock",
+        )
         ctx.log(f"S6 official in-memory n={n}")
         try:
-            official.append(Result(samples=official_seconds("steps_with_waits", payload, n * (n - 1) // 2,
-                                                            "memory", ctx.repeat), **row))
+            official.append(
+                Result(
+                    samples=official_seconds(
+                        "steps_with_waits", payload, n * (n - 1) // 2, "memory", ctx.repeat
+                    ),
+                    **row,
+                )
+            )
         except Exception as err:
             official.append(failed(err, **row))
-    extra = {"waits": waits, "invocations": waits + 1, "replayed_steps": sum(range(every, n, every))}
+    extra = {
+        "waits": waits,
+        "invocations": waits + 1,
+        "replayed_steps": sum(range(every, n, every)),
+    }
     return [
-        Result(case=f"{waits} waits of 1 s, total wall time", unit="s", samples=totals, extra=extra,
-               note="skip-time clock", group="S6 total", baseline=True, **base),
+        Result(
+            case=f"{waits} waits of 1 s, total wall time",
+            unit="s",
+            samples=totals,
+            extra=extra,
+            note="skip-time clock",
+            group="S6 total",
+            baseline=True,
+            **base,
+        ),
         *official,
         Result(case="same steps without waits", unit="s", samples=plains, **base),
-        Result(case="replay overhead (total - no waits)", unit="s", samples=overheads, extra=extra, **base),
-        Result(case="replay overhead per resumed invocation", unit="ms",
-               samples=[o / waits * 1000 for o in overheads], **base),
+        Result(
+            case="replay overhead (total - no waits)",
+            unit="s",
+            samples=overheads,
+            extra=extra,
+            **base,
+        ),
+        Result(
+            case="replay overhead per resumed invocation",
+            unit="ms",
+            samples=[o / waits * 1000 for o in overheads],
+            **base,
+        ),
     ]

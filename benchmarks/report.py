@@ -53,8 +53,17 @@ def _cells(row: Result, results: list[Result]) -> list[str]:
     if row.error:
         note = (note + "; " if note else "") + row.error.splitlines()[-1][:120]
     n = f"{row.n:,}" if row.n is not None else ""
-    return [row.scenario, row.case, row.runner, n, *values, row.unit, str(len(row.samples)),
-            ratio_text(row, results), note]
+    return [
+        row.scenario,
+        row.case,
+        row.runner,
+        n,
+        *values,
+        row.unit,
+        str(len(row.samples)),
+        ratio_text(row, results),
+        note,
+    ]
 
 
 HEADERS = ["", "case", "runner", "n", "median", "min", "max", "unit", "runs", "vs ours", "note"]
@@ -67,8 +76,14 @@ class Goal:
     check: Callable[[list[Result]], tuple[bool | None, str]]
 
 
-def _find(results: list[Result], scenario: str, *, runner: str | None = None, n: int | None = None,
-          case_prefix: str | None = None) -> Result | None:
+def _find(
+    results: list[Result],
+    scenario: str,
+    *,
+    runner: str | None = None,
+    n: int | None = None,
+    case_prefix: str | None = None,
+) -> Result | None:
     for r in results:
         if r.scenario != scenario or not r.samples:
             continue
@@ -105,8 +120,14 @@ def _ratio_goal(scenario: str, runner: str, factor: float, **where: Any) -> Call
 
 
 def _flat_goal(results: list[Result]) -> tuple[bool | None, str]:
-    rows = sorted((r for r in results if r.scenario == "S1" and r.runner == "ours SQLite NORMAL" and r.samples),
-                  key=lambda r: r.n or 0)
+    rows = sorted(
+        (
+            r
+            for r in results
+            if r.scenario == "S1" and r.runner == "ours SQLite NORMAL" and r.samples
+        ),
+        key=lambda r: r.n or 0,
+    )
     if len(rows) < 2 or not rows[0].median:
         return None, "not measured"
     value = rows[-1].median / rows[0].median  # type: ignore[operator]
@@ -114,8 +135,17 @@ def _flat_goal(results: list[Result]) -> tuple[bool | None, str]:
 
 
 def _s2_map_goal(results: list[Result]) -> tuple[bool | None, str]:
-    row = next((r for r in results if r.scenario == "S2" and r.case == "map" and r.runner == "official in-memory"
-                and r.samples), None)
+    row = next(
+        (
+            r
+            for r in results
+            if r.scenario == "S2"
+            and r.case == "map"
+            and r.runner == "official in-memory"
+            and r.samples
+        ),
+        None,
+    )
     value = None if row is None else ratio(row, results)
     if value is None:
         return None, "not measured"
@@ -123,29 +153,63 @@ def _s2_map_goal(results: list[Result]) -> tuple[bool | None, str]:
 
 
 GOALS: list[Goal] = [
-    Goal("S1-speed", "S1 <= 0.3 ms/step at n=1,000",
-         _threshold("S1", 0.3, at_most=True, unit="ms/step", runner="ours SQLite NORMAL", n=1000)),
-    Goal("S1-vs-memory", "S1 >= 10x faster than the official in-memory runner (n=1,000)",
-         _ratio_goal("S1", "official in-memory", 10, n=1000)),
-    Goal("S1-vs-sqlite", "S1 >= 100x faster than the official SQLite runner (n=1,000)",
-         _ratio_goal("S1", "official SQLite", 100, n=1000)),
+    Goal(
+        "S1-speed",
+        "S1 <= 0.3 ms/step at n=1,000",
+        _threshold("S1", 0.3, at_most=True, unit="ms/step", runner="ours SQLite NORMAL", n=1000),
+    ),
+    Goal(
+        "S1-vs-memory",
+        "S1 >= 10x faster than the official in-memory runner (n=1,000)",
+        _ratio_goal("S1", "official in-memory", 10, n=1000),
+    ),
+    Goal(
+        "S1-vs-sqlite",
+        "S1 >= 100x faster than the official SQLite runner (n=1,000)",
+        _ratio_goal("S1", "official SQLite", 100, n=1000),
+    ),
     Goal("S1-flat", "S1 per-step cost at n=10,000 within 1.3x of n=100", _flat_goal),
     Goal("S2-map", "S2 map >= 5x faster than the official in-memory runner", _s2_map_goal),
-    Goal("S3", "S3 <= 2 ms/step through the server (our SDK)",
-         _threshold("S3", 2.0, at_most=True, unit="ms/step", runner="ours SDK, worker process")),
-    Goal("S4", "S4 >= 2,000 steps/s with fsync'd commits (synchronous=FULL)",
-         _threshold("S4", 2000, at_most=False, unit="steps/s", runner="ours server, synchronous=FULL",
-                    case_prefix="throughput")),
-    Goal("S5-memory", "S5 < 10 KB server RSS per suspended execution",
-         _threshold("S5", 10, at_most=True, unit="KB/execution", case_prefix="server RSS")),
-    Goal("S5-idle", "S5 no idle CPU (server < 1 % of a core while all are suspended)",
-         _threshold("S5", 1.0, at_most=True, unit="% of a core", case_prefix="server CPU while idle")),
-    Goal("S7", "S7 < 3 ms median warm plain Invoke round trip through the server (issue 4)",
-         _threshold("S7", 3.0, at_most=True, unit="ms")),
+    Goal(
+        "S3",
+        "S3 <= 2 ms/step through the server (our SDK)",
+        _threshold("S3", 2.0, at_most=True, unit="ms/step", runner="ours SDK, worker process"),
+    ),
+    Goal(
+        "S4",
+        "S4 >= 2,000 steps/s with fsync'd commits (synchronous=FULL)",
+        _threshold(
+            "S4",
+            2000,
+            at_most=False,
+            unit="steps/s",
+            runner="ours server, synchronous=FULL",
+            case_prefix="throughput",
+        ),
+    ),
+    Goal(
+        "S5-memory",
+        "S5 < 10 KB server RSS per suspended execution",
+        _threshold("S5", 10, at_most=True, unit="KB/execution", case_prefix="server RSS"),
+    ),
+    Goal(
+        "S5-idle",
+        "S5 no idle CPU (server < 1 % of a core while all are suspended)",
+        _threshold(
+            "S5", 1.0, at_most=True, unit="% of a core", case_prefix="server CPU while idle"
+        ),
+    ),
+    Goal(
+        "S7",
+        "S7 < 3 ms median warm plain Invoke round trip through the server (issue 4)",
+        _threshold("S7", 3.0, at_most=True, unit="ms"),
+    ),
 ]
 
 
-def evaluate_goals(results: list[Result], scenarios: list[str] | None = None) -> list[dict[str, Any]]:
+def evaluate_goals(
+    results: list[Result], scenarios: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Each goal of a scenario that ran (all goals when ``scenarios`` is None): met, not met, or
     None when its figure is missing (error, or a size too small to have it)."""
     out = []
@@ -161,15 +225,20 @@ def _met_text(met: bool | None) -> str:
     return "met" if met else ("not measured" if met is None else "NOT met")
 
 
-def print_report(results: list[Result], goals: list[dict[str, Any]], title: str, console: Any = None) -> None:
+def print_report(
+    results: list[Result], goals: list[dict[str, Any]], title: str, console: Any = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console(width=200)
     table = Table(title=title, show_lines=False)
     for header in HEADERS:
-        table.add_column(header, justify="right" if header in ("n", "median", "min", "max", "runs") else "left",
-                         overflow="fold")
+        table.add_column(
+            header,
+            justify="right" if header in ("n", "median", "min", "max", "runs") else "left",
+            overflow="fold",
+        )
     previous = None
     for row in results:
         if previous is not None and row.scenario != previous:
@@ -184,8 +253,12 @@ def print_report(results: list[Result], goals: list[dict[str, Any]], title: str,
         goals_table.add_column(header)
     for goal in goals:
         status = _met_text(goal["met"])
-        goals_table.add_row(goal["text"], goal["figure"], status,
-                            style="green" if goal["met"] else ("yellow" if goal["met"] is None else "red"))
+        goals_table.add_row(
+            goal["text"],
+            goal["figure"],
+            status,
+            style="green" if goal["met"] else ("yellow" if goal["met"] is None else "red"),
+        )
     console.print(goals_table)
 
 

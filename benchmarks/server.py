@@ -63,7 +63,7 @@ def proc_rss_kb(pid: int) -> int:
 def proc_cpu_seconds(pid: int) -> float:
     """utime + stime of one process, in seconds."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -77,7 +77,7 @@ def tree_pids(root: int) -> list[int]:
             text = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(text[text.rindex(")") + 2:].split()[1])
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
     out, todo = [], [root]
     while todo:
@@ -98,26 +98,38 @@ def tree_cpu_seconds(root: int) -> float:
 
 
 class BenchServer:
-    def __init__(self, work_dir: Path, *, synchronous: str | None = None, extra_args: Iterable[str] = ()) -> None:
+    def __init__(
+        self, work_dir: Path, *, synchronous: str | None = None, extra_args: Iterable[str] = ()
+    ) -> None:
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = self.work_dir / "state.db"
-        serve = ["serve", "--port", str(self.port), "--db", str(self.db), "--log-level", "warning", *extra_args]
+        serve = [
+            "serve",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db),
+            "--log-level",
+            "warning",
+            *extra_args,
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             # Run as root, serve would switch workers to an unprivileged user that cannot reach
             # a private scratch directory; the benchmarks measure speed, not that isolation.
             serve += ["--worker-user", "root"]
-        cmd = [sys.executable, "-m", "durable_lambda.cli.main", *serve]
+        cmd = [sys.executable, "-m", "durable_lambda_server.cli.main", *serve]
         self.synchronous_via = "default"
         if synchronous is not None:
             cmd += ["--synchronous", synchronous]
             self.synchronous_via = "serve --synchronous"
         self.stderr_path = self.work_dir / "serve.stderr"
         self._stderr = self.stderr_path.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                     env=dict(os.environ))
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._stderr, env=dict(os.environ)
+        )
         self.pid = self.proc.pid
         self.client = self.make_client()
         try:
@@ -131,10 +143,17 @@ class BenchServer:
         from botocore.config import Config
 
         return boto3.client(
-            "lambda", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="bench",
+            "lambda",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
             aws_secret_access_key="bench",
-            config=Config(retries={"max_attempts": 1}, read_timeout=read_timeout, connect_timeout=10,
-                          max_pool_connections=pool),
+            config=Config(
+                retries={"max_attempts": 1},
+                read_timeout=read_timeout,
+                connect_timeout=10,
+                max_pool_connections=pool,
+            ),
         )
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
@@ -145,9 +164,13 @@ class BenchServer:
                 return
             except Exception:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited {self.proc.returncode}: {self.stderr_tail()}") from None
+                    raise RuntimeError(
+                        f"server exited {self.proc.returncode}: {self.stderr_tail()}"
+                    ) from None
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not come up in {timeout:.0f} s: {self.stderr_tail()}") from None
+                    raise RuntimeError(
+                        f"server did not come up in {timeout:.0f} s: {self.stderr_tail()}"
+                    ) from None
                 time.sleep(0.1)
 
     def stderr_tail(self, chars: int = 600) -> str:
@@ -156,11 +179,21 @@ class BenchServer:
         except OSError:
             return ""
 
-    def create_function(self, name: str, handler: str, sdk: str = "ours", timeout: int = 900,
-                        environment: dict[str, str] | None = None) -> None:
+    def create_function(
+        self,
+        name: str,
+        handler: str,
+        sdk: str = "ours",
+        timeout: int = 900,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.client.create_function(
-            FunctionName=name, Runtime="python3.13", Role="arn:aws:iam::000000000000:role/bench",
-            Handler=f"bench_app.{handler}", Code={"ZipFile": function_zip(sdk)}, Timeout=timeout,
+            FunctionName=name,
+            Runtime="python3.13",
+            Role="arn:aws:iam::000000000000:role/bench",
+            Handler=f"bench_app.{handler}",
+            Code={"ZipFile": function_zip(sdk)},
+            Timeout=timeout,
             Environment={"Variables": dict(environment or {})},
             DurableConfig={"ExecutionTimeout": 86400, "RetentionPeriodInDays": 1},
         )
@@ -169,7 +202,9 @@ class BenchServer:
         """``count`` Invoke calls with InvocationType=Event from ``threads`` threads; the ARNs."""
 
         def one(_: int) -> str:
-            response = self.client.invoke(FunctionName=function, InvocationType="Event", Payload=payload)
+            response = self.client.invoke(
+                FunctionName=function, InvocationType="Event", Payload=payload
+            )
             return str(response["DurableExecutionArn"])
 
         with ThreadPoolExecutor(threads) as pool:
@@ -179,7 +214,11 @@ class BenchServer:
         """How many of ``function``'s executions are RUNNING (0 = all terminal); pages of 1,000."""
         total, marker = 0, None
         while True:
-            kwargs: dict[str, Any] = {"FunctionName": function, "Statuses": ["RUNNING"], "MaxItems": 1000}
+            kwargs: dict[str, Any] = {
+                "FunctionName": function,
+                "Statuses": ["RUNNING"],
+                "MaxItems": 1000,
+            }
             if marker:
                 kwargs["Marker"] = marker
             page = self.client.list_durable_executions_by_function(**kwargs)
@@ -189,7 +228,9 @@ class BenchServer:
                 return total
 
     def any_running(self, function: str) -> bool:
-        page = self.client.list_durable_executions_by_function(FunctionName=function, Statuses=["RUNNING"], MaxItems=1)
+        page = self.client.list_durable_executions_by_function(
+            FunctionName=function, Statuses=["RUNNING"], MaxItems=1
+        )
         return bool(page.get("DurableExecutions"))
 
     def wait_all_terminal(self, function: str, timeout: float, poll: float = 0.05) -> float:
@@ -199,13 +240,19 @@ class BenchServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited {self.proc.returncode}: {self.stderr_tail()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.count_running(function)} executions still RUNNING after {timeout:.0f} s")
+                raise TimeoutError(
+                    f"{self.count_running(function)} executions still RUNNING after {timeout:.0f} s"
+                )
             time.sleep(poll)
         return time.perf_counter()
 
     def executions(self, arns: list[str], threads: int = 16) -> list[dict[str, Any]]:
         with ThreadPoolExecutor(threads) as pool:
-            return list(pool.map(lambda arn: self.client.get_durable_execution(DurableExecutionArn=arn), arns))
+            return list(
+                pool.map(
+                    lambda arn: self.client.get_durable_execution(DurableExecutionArn=arn), arns
+                )
+            )
 
     def rss_kb(self) -> int:
         return proc_rss_kb(self.pid)

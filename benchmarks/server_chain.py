@@ -33,12 +33,30 @@ def run(ctx: Context) -> list[Result]:
     try:
         server = BenchServer(ctx.work_dir / "s3")
     except Exception as err:
-        return [failed(err, scenario="S3", case="sequential steps via server", runner=label, n=n, unit="ms/step",
-                       group=f"S3 n={n}", baseline=baseline) for _, label, baseline in variants]
+        return [
+            failed(
+                err,
+                scenario="S3",
+                case="sequential steps via server",
+                runner=label,
+                n=n,
+                unit="ms/step",
+                group=f"S3 n={n}",
+                baseline=baseline,
+            )
+            for _, label, baseline in variants
+        ]
     try:
         for sdk, label, baseline in variants:
-            row = dict(scenario="S3", case="sequential steps via server", runner=label, n=n, unit="ms/step",
-                       group=f"S3 n={n}", baseline=baseline)
+            row = dict(
+                scenario="S3",
+                case="sequential steps via server",
+                runner=label,
+                n=n,
+                unit="ms/step",
+                group=f"S3 n={n}",
+                baseline=baseline,
+            )
             ctx.log(f"S3 {label} n={n}")
             try:
                 function = f"chain-{sdk}"

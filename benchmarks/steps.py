@@ -26,11 +26,16 @@ from benchmarks.common import HANDLERS_FILE, Context, Result, failed
 HANDLER = f"{HANDLERS_FILE}:sequential_steps"
 
 
-def run_once(n: int, synchronous: str = "NORMAL", handler: str = "sequential_steps",
-             payload: dict[str, Any] | None = None, expected: Any = None) -> float:
+def run_once(
+    n: int,
+    synchronous: str = "NORMAL",
+    handler: str = "sequential_steps",
+    payload: dict[str, Any] | None = None,
+    expected: Any = None,
+) -> float:
     """Seconds for one execution of ``handler`` on a fresh in-process runtime (thread invoker,
     skip-time clock). The runtime's set-up is not timed."""
-    from durable_lambda.runtime import Runtime
+    from durable_lambda_server.runtime import Runtime
 
     payload = {"n": n} if payload is None else payload
     expected = n * (n - 1) // 2 if expected is None else expected
@@ -57,12 +62,25 @@ def run(ctx: Context) -> list[Result]:
     rows: list[Result] = []
     for synchronous, ns in (("NORMAL", sizes["s1_n"]), ("FULL", sizes["s1_full_n"])):
         for n in ns:
-            row = dict(scenario="S1", case="sequential steps", runner=f"ours SQLite {synchronous}", n=n,
-                       unit="ms/step", group=f"S1 n={n}" if synchronous == "NORMAL" else None,
-                       baseline=synchronous == "NORMAL")
+            row = dict(
+                scenario="S1",
+                case="sequential steps",
+                runner=f"ours SQLite {synchronous}",
+                n=n,
+                unit="ms/step",
+                group=f"S1 n={n}" if synchronous == "NORMAL" else None,
+                baseline=synchronous == "NORMAL",
+            )
             ctx.log(f"S1 ours synchronous={synchronous} n={n}")
             try:
-                rows.append(Result(samples=[run_once(n, synchronous) / n * 1000 for _ in range(ctx.short_repeat)], **row))
+                rows.append(
+                    Result(
+                        samples=[
+                            run_once(n, synchronous) / n * 1000 for _ in range(ctx.short_repeat)
+                        ],
+                        **row,
+                    )
+                )
             except Exception as err:
                 rows.append(failed(err, **row))
     if not ctx.official:
@@ -78,11 +96,20 @@ def run(ctx: Context) -> list[Result]:
                 notes.append(f"{repeat} repeat")
             if n == max(ns) and n < biggest:
                 notes.append(f"capped at n={n:,}: not run at n={biggest:,}")
-            row = dict(scenario="S1", case="sequential steps", runner=label, n=n, unit="ms/step",
-                       group=f"S1 n={n}", note="; ".join(notes) or None)
+            row = dict(
+                scenario="S1",
+                case="sequential steps",
+                runner=label,
+                n=n,
+                unit="ms/step",
+                group=f"S1 n={n}",
+                note="; ".join(notes) or None,
+            )
             ctx.log(f"S1 {label} n={n}")
             try:
-                seconds = official_seconds("sequential_steps", {"n": n}, n * (n - 1) // 2, store, repeat)
+                seconds = official_seconds(
+                    "sequential_steps", {"n": n}, n * (n - 1) // 2, store, repeat
+                )
                 rows.append(Result(samples=[s / n * 1000 for s in seconds], **row))
             except Exception as err:
                 rows.append(failed(err, **row))
@@ -90,7 +117,9 @@ def run(ctx: Context) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
@@ -99,12 +128,21 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     rows = []
     for n in args.n:
         per_step_ms = [run_once(n, args.synchronous) / n * 1000 for _ in range(args.repeat)]
-        rows.append({"scenario": "S1 sequential steps", "n": n, "synchronous": args.synchronous,
-                     "median_ms_per_step": statistics.median(per_step_ms),
-                     "min_ms_per_step": min(per_step_ms), "max_ms_per_step": max(per_step_ms)})
+        rows.append(
+            {
+                "scenario": "S1 sequential steps",
+                "n": n,
+                "synchronous": args.synchronous,
+                "median_ms_per_step": statistics.median(per_step_ms),
+                "min_ms_per_step": min(per_step_ms),
+                "max_ms_per_step": max(per_step_ms),
+            }
+        )
     for r in rows:
-        print(f"n={r['n']:>6}  {r['median_ms_per_step']:.3f} ms/step (min {r['min_ms_per_step']:.3f}, "
-              f"max {r['max_ms_per_step']:.3f})")
+        print(
+            f"n={r['n']:>6}  {r['median_ms_per_step']:.3f} ms/step (min {r['min_ms_per_step']:.3f}, "
+            f"max {r['max_ms_per_step']:.3f})"
+        )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=2))

@@ -43,7 +43,9 @@ def _wait_lines(server: BenchServer, path: Path, count: int, timeout: float) -> 
         if server.proc.poll() is not None:
             raise RuntimeError(f"server exited: {server.stderr_tail()}")
         if time.monotonic() > deadline:
-            raise TimeoutError(f"only {len(ids)} of {count} executions suspended after {timeout:.0f} s")
+            raise TimeoutError(
+                f"only {len(ids)} of {count} executions suspended after {timeout:.0f} s"
+            )
         time.sleep(0.05)
 
 
@@ -73,8 +75,12 @@ def _once(ctx: Context, attempt: int) -> dict[str, float]:
     work = ctx.work_dir / f"s5-{attempt}"
     with BenchServer(work) as server:
         warm_file, file = work / "warm-callbacks.txt", work / "callbacks.txt"
-        server.create_function("cb-warm", "await_callback", environment={"BENCH_CALLBACK_FILE": str(warm_file)})
-        server.create_function("cb", "await_callback", environment={"BENCH_CALLBACK_FILE": str(file)})
+        server.create_function(
+            "cb-warm", "await_callback", environment={"BENCH_CALLBACK_FILE": str(warm_file)}
+        )
+        server.create_function(
+            "cb", "await_callback", environment={"BENCH_CALLBACK_FILE": str(file)}
+        )
         server.start_many("cb-warm", b"{}", WARMUP)
         _answer_all(server, _wait_lines(server, warm_file, WARMUP, 120))
         server.wait_all_terminal("cb-warm", timeout=120)
@@ -99,7 +105,8 @@ def _once(ctx: Context, attempt: int) -> dict[str, float]:
         _answer_all(server, ids)
         resumed = server.wait_all_terminal("cb", timeout=max(300.0, n * 0.1))
         ok = server.client.list_durable_executions_by_function(
-            FunctionName="cb", Statuses=["FAILED", "TIMED_OUT", "STOPPED"], MaxItems=1)
+            FunctionName="cb", Statuses=["FAILED", "TIMED_OUT", "STOPPED"], MaxItems=1
+        )
         if ok.get("DurableExecutions"):
             raise RuntimeError(f"an execution did not succeed: {ok['DurableExecutions'][0]}")
     return {
@@ -122,15 +129,51 @@ def run(ctx: Context) -> list[Result]:
     try:
         runs = [_once(ctx, i) for i in range(repeat)]
     except Exception as err:
-        return [failed(err, case=f"{n:,} suspended: RSS per execution", unit="KB/execution", note=note, **base)]
+        return [
+            failed(
+                err,
+                case=f"{n:,} suspended: RSS per execution",
+                unit="KB/execution",
+                note=note,
+                **base,
+            )
+        ]
     pick = lambda key: [r[key] for r in runs]  # noqa: E731
     return [
-        Result(case="server RSS per suspended execution", unit="KB/execution", samples=pick("rss_per_execution_kb"),
-               note=note, extra={"runs": runs}, **base),
-        Result(case=f"server CPU while idle {ctx.sizes['idle_seconds']:g} s", unit="% of a core",
-               samples=pick("idle_cpu_pct"), note=note, **base),
-        Result(case="idle CPU incl. worker processes", unit="% of a core",
-               samples=pick("idle_cpu_with_workers_pct"), note=note, **base),
-        Result(case="time to resume all (send callbacks)", unit="s", samples=pick("resume_s"), note=note, **base),
-        Result(case="time to suspend all (Invoke Event)", unit="s", samples=pick("suspend_s"), note=note, **base),
+        Result(
+            case="server RSS per suspended execution",
+            unit="KB/execution",
+            samples=pick("rss_per_execution_kb"),
+            note=note,
+            extra={"runs": runs},
+            **base,
+        ),
+        Result(
+            case=f"server CPU while idle {ctx.sizes['idle_seconds']:g} s",
+            unit="% of a core",
+            samples=pick("idle_cpu_pct"),
+            note=note,
+            **base,
+        ),
+        Result(
+            case="idle CPU incl. worker processes",
+            unit="% of a core",
+            samples=pick("idle_cpu_with_workers_pct"),
+            note=note,
+            **base,
+        ),
+        Result(
+            case="time to resume all (send callbacks)",
+            unit="s",
+            samples=pick("resume_s"),
+            note=note,
+            **base,
+        ),
+        Result(
+            case="time to suspend all (Invoke Event)",
+            unit="s",
+            samples=pick("suspend_s"),
+            note=note,
+            **base,
+        ),
     ]

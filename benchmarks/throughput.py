@@ -31,12 +31,19 @@ def warm_pool(server: BenchServer, function: str, slots: int = 16) -> None:
     first seconds measure worker cold starts (about 60 ms of CPU each), not throughput."""
     payload = json.dumps({"n": 1}).encode()
     with ThreadPoolExecutor(slots) as pool:
-        list(pool.map(lambda _: server.client.invoke(FunctionName=function, Payload=payload), range(slots * 4)))
+        list(
+            pool.map(
+                lambda _: server.client.invoke(FunctionName=function, Payload=payload),
+                range(slots * 4),
+            )
+        )
 
 
 def _once(ctx: Context, synchronous: str | None, attempt: int) -> tuple[float, float, float, dict]:
     executions, steps = ctx.sizes["s4_executions"], ctx.sizes["s4_steps"]
-    with BenchServer(ctx.work_dir / f"s4-{synchronous or 'default'}-{attempt}", synchronous=synchronous) as server:
+    with BenchServer(
+        ctx.work_dir / f"s4-{synchronous or 'default'}-{attempt}", synchronous=synchronous
+    ) as server:
         server.create_function("tput", "sequential_steps")
         warm_pool(server, "tput")
         payload = json.dumps({"n": steps}).encode()
@@ -49,30 +56,80 @@ def _once(ctx: Context, synchronous: str | None, attempt: int) -> tuple[float, f
     bad = [d for d in described if d["Status"] != "SUCCEEDED"]
     if bad:
         raise RuntimeError(f"{len(bad)} executions did not succeed, e.g. {bad[0].get('Error')}")
-    latencies = [(d["EndTimestamp"] - d["StartTimestamp"]).total_seconds() * 1000 for d in described]
+    latencies = [
+        (d["EndTimestamp"] - d["StartTimestamp"]).total_seconds() * 1000 for d in described
+    ]
     wall = ended - started
-    extra = {"synchronous_via": via, "wall_s": wall, "submit_s": submitted - started, "executions": executions, "steps": steps}
+    extra = {
+        "synchronous_via": via,
+        "wall_s": wall,
+        "submit_s": submitted - started,
+        "executions": executions,
+        "steps": steps,
+    }
     return executions * steps / wall, _percentile(latencies, 50), _percentile(latencies, 99), extra
 
 
 def run(ctx: Context) -> list[Result]:
     executions, steps = ctx.sizes["s4_executions"], ctx.sizes["s4_steps"]
     rows: list[Result] = []
-    for synchronous, label in ((None, "ours server, synchronous=NORMAL"), ("FULL", "ours server, synchronous=FULL")):
+    for synchronous, label in (
+        (None, "ours server, synchronous=NORMAL"),
+        ("FULL", "ours server, synchronous=FULL"),
+    ):
         case = f"{executions:,} executions x {steps} steps"
         ctx.log(f"S4 {label}: {case}")
         try:
             runs = [_once(ctx, synchronous, i) for i in range(ctx.repeat)]
         except Exception as err:
-            for unit, metric in (("steps/s", "throughput"), ("ms", "latency p50"), ("ms", "latency p99")):
-                rows.append(failed(err, scenario="S4", case=f"{metric}, {case}", runner=label, n=executions, unit=unit,
-                                   better="higher" if unit == "steps/s" else "lower"))
+            for unit, metric in (
+                ("steps/s", "throughput"),
+                ("ms", "latency p50"),
+                ("ms", "latency p99"),
+            ):
+                rows.append(
+                    failed(
+                        err,
+                        scenario="S4",
+                        case=f"{metric}, {case}",
+                        runner=label,
+                        n=executions,
+                        unit=unit,
+                        better="higher" if unit == "steps/s" else "lower",
+                    )
+                )
             continue
         extra = {"runs": [r[3] for r in runs]}
-        rows.append(Result(scenario="S4", case=f"throughput, {case}", runner=label, n=executions, unit="steps/s",
-                           better="higher", samples=[r[0] for r in runs], extra=extra))
-        rows.append(Result(scenario="S4", case=f"latency p50, {case}", runner=label, n=executions, unit="ms",
-                           samples=[r[1] for r in runs]))
-        rows.append(Result(scenario="S4", case=f"latency p99, {case}", runner=label, n=executions, unit="ms",
-                           samples=[r[2] for r in runs]))
+        rows.append(
+            Result(
+                scenario="S4",
+                case=f"throughput, {case}",
+                runner=label,
+                n=executions,
+                unit="steps/s",
+                better="higher",
+                samples=[r[0] for r in runs],
+                extra=extra,
+            )
+        )
+        rows.append(
+            Result(
+                scenario="S4",
+                case=f"latency p50, {case}",
+                runner=label,
+                n=executions,
+                unit="ms",
+                samples=[r[1] for r in runs],
+            )
+        )
+        rows.append(
+            Result(
+                scenario="S4",
+                case=f"latency p99, {case}",
+                runner=label,
+                n=executions,
+                unit="ms",
+                samples=[r[2] for r in runs],
+            )
+        )
     return rows

@@ -10,7 +10,7 @@ fi
 stamp=.venv/.durable-lambda-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "${1:-}" = "--force" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[test]'
+  .venv/bin/python -m pip install --quiet -e '.[server,test]'
   # The conformance suite declares Python >= 3.14, but its data and matcher run on 3.11.
   .venv/bin/python -m pip install --quiet --ignore-requires-python \
     'aws-durable-execution-conformance-tests==1.0.0'

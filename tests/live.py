@@ -19,8 +19,8 @@ import boto3
 import uvicorn
 from botocore.config import Config
 
-from durable_lambda.api import create_app
-from durable_lambda.runtime import Runtime
+from durable_lambda_server.api import create_app
+from durable_lambda_server.runtime import Runtime
 
 ROLE = "arn:aws:iam::000000000000:role/test"
 
@@ -41,11 +41,19 @@ def free_port() -> int:
 
 def lambda_client(url: str, *, validate: bool = True, **config: Any) -> Any:
     """boto3's lambda client against ``url``: dummy credentials, no retries, long reads."""
-    options: dict[str, Any] = {"retries": {"max_attempts": 1}, "read_timeout": 60, "parameter_validation": validate}
+    options: dict[str, Any] = {
+        "retries": {"max_attempts": 1},
+        "read_timeout": 60,
+        "parameter_validation": validate,
+    }
     options.update(config)
     return boto3.client(
-        "lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(**options),
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(**options),
     )
 
 
@@ -54,7 +62,12 @@ class Server:
     functions run in real worker processes."""
 
     def __init__(
-        self, tmp_path: Path, *, log_level: str = "warning", auth: Any = None, worker_options: Any = None
+        self,
+        tmp_path: Path,
+        *,
+        log_level: str = "warning",
+        auth: Any = None,
+        worker_options: Any = None,
     ) -> None:
         self.db = tmp_path / "state.db"
         self.runtime = Runtime.open(self.db, invoker="process")
@@ -62,7 +75,9 @@ class Server:
             self.runtime.worker_options = worker_options
         self.runtime.start()
         app = create_app(self.runtime, state_dir=tmp_path, auth=auth)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level=log_level))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level=log_level)
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10

@@ -140,9 +140,7 @@ class DurableContext:
 
     def set_logger(self, new_logger: Any) -> None:
         """Replaces the underlying logger (e.g. Powertools), keeping enrichment and muting."""
-        replaced = self._logger.set_logger(new_logger)
-        if isinstance(replaced, Logger):
-            self._logger_obj = replaced
+        self._logger.set_logger(new_logger)
 
     def is_replaying(self) -> bool:
         return self._replay_status is ReplayStatus.REPLAY
@@ -319,7 +317,11 @@ class DurableContext:
             return func(child)
         identifier = OperationIdentifier(branch_id, self._parent_id, name)
         executor = ChildExecutor(
-            self.state, identifier, lambda: func(child), sub_type, serdes=serdes,
+            self.state,
+            identifier,
+            lambda: func(child),
+            sub_type,
+            serdes=serdes,
             sync_completion=False,
         )
         result: T = executor.execute()

@@ -206,7 +206,11 @@ def _input_payload(state: ExecutionState) -> Any:
 
 
 def _invoke(
-    func: Handler, event: Any, lambda_context: Any, boto3_client: Any, factories: list[Any] | None = None
+    func: Handler,
+    event: Any,
+    lambda_context: Any,
+    boto3_client: Any,
+    factories: list[Any] | None = None,
 ) -> dict[str, Any]:
     invocation, client = _parse_event(event, boto3_client)
     initial = invocation.initial_execution_state
@@ -236,7 +240,10 @@ def _invoke(
         output = _run(func, input_event, context, state)
     except BaseException:
         state.close()
-        state.plugins.call("on_invocation_end", plugin.InvocationEndInfo(**info, status=plugin.InvocationStatus.RETRY))
+        state.plugins.call(
+            "on_invocation_end",
+            plugin.InvocationEndInfo(**info, status=plugin.InvocationStatus.RETRY),
+        )
         raise
     state.close()
     if state.is_token_revoked and output.status is not InvocationStatus.PENDING:
@@ -252,7 +259,9 @@ def _invoke(
     return output.to_dict()
 
 
-def _invocation_info(state: ExecutionState, lambda_context: Any, input_event: Any, *, first: bool) -> dict[str, Any]:
+def _invocation_info(
+    state: ExecutionState, lambda_context: Any, input_event: Any, *, first: bool
+) -> dict[str, Any]:
     execution = state.get_checkpoint_result(state.durable_execution_arn.rsplit("/", 1)[-1])
     return {
         "request_id": getattr(lambda_context, "aws_request_id", None),

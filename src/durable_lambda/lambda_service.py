@@ -124,7 +124,10 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-_last_datetime: tuple[Any, datetime.datetime] = (None, datetime.datetime.fromtimestamp(0, tz=datetime.UTC))
+_last_datetime: tuple[Any, datetime.datetime] = (
+    None,
+    datetime.datetime.fromtimestamp(0, tz=datetime.UTC),
+)
 
 
 def _to_datetime(value: Any) -> datetime.datetime | None:
@@ -659,8 +662,8 @@ class LambdaClient:
     @classmethod
     def initialize_client(cls) -> LambdaClient:
         if cls._cached is None:
-            import boto3  # type: ignore[import-untyped]  # optional dependency
-            from botocore.config import Config  # type: ignore[import-untyped]
+            import boto3  # optional dependency (the boto3 extra)
+            from botocore.config import Config
 
             cls._cached = boto3.client(
                 "lambda",

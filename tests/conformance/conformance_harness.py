@@ -5,7 +5,7 @@ The package ``aws-durable-execution-conformance-tests`` validates one requiremen
 region, aws_clients, output_dir)``. It only needs (conformance.md §5.2):
 
 * ``aws_clients["lambda"]``: the Lambda API calls of §2.9. :class:`LocalLambdaClient` answers them
-  in process from a :class:`durable_lambda.runtime.Runtime`, shaped like boto3's parsed responses
+  in process from a :class:`durable_lambda_server.runtime.Runtime`, shaped like boto3's parsed responses
   (aware ``datetime`` timestamps, ``None`` members dropped, ``Payload`` a file-like object, engine
   errors raised as botocore ``ClientError``).
 * an invoker: the package's own ``sam.Invoker`` with its logical-id -> function-name map
@@ -174,8 +174,10 @@ def _metadata(status: int = 200) -> dict[str, Any]:
 
 
 def _as_client_error(err: Exception, operation: str) -> ClientError | None:
-    """Engine API errors (``durable_lambda.wire``) become the ``ClientError`` boto3 would raise."""
-    is_api_error = type(err).__module__.startswith("durable_lambda.wire") or hasattr(err, "status")
+    """Engine API errors (``durable_lambda_server.wire``) become the ``ClientError`` boto3 would raise."""
+    is_api_error = type(err).__module__.startswith("durable_lambda_server.wire") or hasattr(
+        err, "status"
+    )
     if not is_api_error:
         return None
     code = getattr(err, "error_type", None) or getattr(err, "code", None) or type(err).__name__
@@ -446,8 +448,14 @@ class ConformanceRun:
         # Requirements whose callback actions are paced by delays (callback B N seconds after A)
         # assume the invocation in between finishes within those seconds. Run concurrently with
         # 150 others on 2 cores it may not; they run after the rest, together (a handful).
-        self._quiet = {rid for rid, req in self.requirements.items() if is_delay_paced(req)} if max_workers > 1 else set()
-        self._quiet_pool = ThreadPoolExecutor(max_workers=max(1, len(self._quiet)), thread_name_prefix="conformance-quiet")
+        self._quiet = (
+            {rid for rid, req in self.requirements.items() if is_delay_paced(req)}
+            if max_workers > 1
+            else set()
+        )
+        self._quiet_pool = ThreadPoolExecutor(
+            max_workers=max(1, len(self._quiet)), thread_name_prefix="conformance-quiet"
+        )
         self._futures: dict[str, Future[Outcome]] = {}
         self._lock = threading.Lock()
         self._sealed = threading.Event()
@@ -527,7 +535,7 @@ class ConformanceRun:
 
 def open_runtime(work_dir: Path, functions: Mapping[str, FunctionSpec]) -> Any:
     """A started runtime (fresh SQLite file under ``work_dir``) with every template function."""
-    from durable_lambda.runtime import Runtime
+    from durable_lambda_server.runtime import Runtime
 
     state_dir = work_dir / "state"
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,9 @@ def handler_zip(variant: str) -> bytes:
             zf.writestr(path.name, text)
         if variant == "official":
             for path in sorted(OFFICIAL_SDK_DIR.rglob("*.py")):
-                zf.write(path, f"aws_durable_execution_sdk_python/{path.relative_to(OFFICIAL_SDK_DIR)}")
+                zf.write(
+                    path, f"aws_durable_execution_sdk_python/{path.relative_to(OFFICIAL_SDK_DIR)}"
+                )
     return buf.getvalue()
 
 
@@ -84,7 +86,9 @@ class ServerLogReader:
 
         self._reader = LocalLogReader(runtime)
 
-    def execution_log_events(self, function_name: str, execution_arn: str, start_time_ms: int) -> Any:
+    def execution_log_events(
+        self, function_name: str, execution_arn: str, start_time_ms: int
+    ) -> Any:
         return self._reader.execution_log_events(function_name, execution_arn, start_time_ms)
 
 
@@ -92,19 +96,26 @@ class ConformanceServer:
     """A started server with every template function deployed; ``client`` talks to it."""
 
     def __init__(self, work_dir: Path, functions: dict[str, FunctionSpec], variant: str) -> None:
-        from durable_lambda.api import create_app
-        from durable_lambda.runtime import Runtime
+        from durable_lambda_server.api import create_app
+        from durable_lambda_server.runtime import Runtime
 
         state_dir = work_dir / "state"
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.runtime = Runtime.open(work_dir / "server.sqlite", invoker="process", max_concurrency=32)
+        self.runtime = Runtime.open(
+            work_dir / "server.sqlite", invoker="process", max_concurrency=32
+        )
         self.runtime.start()
         config = uvicorn.Config(
-            create_app(self.runtime, state_dir=work_dir), host="127.0.0.1", port=0,
-            log_level="warning", limit_concurrency=None,
+            create_app(self.runtime, state_dir=work_dir),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            limit_concurrency=None,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name=f"uvicorn-{variant}")
+        self.thread = threading.Thread(
+            target=self.server.run, daemon=True, name=f"uvicorn-{variant}"
+        )
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:
@@ -115,7 +126,10 @@ class ConformanceServer:
         self.url = f"http://127.0.0.1:{port}"
         self.runtime.endpoint_url = self.url
         boto = boto3.client(
-            "lambda", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="conformance",
+            "lambda",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="conformance",
             aws_secret_access_key="conformance",
             config=Config(retries={"max_attempts": 1}, read_timeout=120, max_pool_connections=64),
         )
@@ -124,8 +138,11 @@ class ConformanceServer:
         for spec in functions.values():
             module, _, function = spec.handler.rpartition(":")
             boto.create_function(
-                FunctionName=spec.name, Runtime="python3.13", Role="arn:aws:iam::000000000000:role/conformance",
-                Handler=f"{Path(module).stem}.{function}", Code={"ZipFile": code},
+                FunctionName=spec.name,
+                Runtime="python3.13",
+                Role="arn:aws:iam::000000000000:role/conformance",
+                Handler=f"{Path(module).stem}.{function}",
+                Code={"ZipFile": code},
                 Timeout=spec.timeout_seconds,
                 Environment={"Variables": {STATE_DIR_ENV: str(state_dir)}},
                 DurableConfig={"ExecutionTimeout": 900, "RetentionPeriodInDays": 1},

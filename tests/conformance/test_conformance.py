@@ -40,7 +40,8 @@ FUNCTIONS, COVERED = load_template()
 EXPECTED_FAILURES = load_expected_failures()
 
 _unknown = sorted(
-    key for key in EXPECTED_FAILURES
+    key
+    for key in EXPECTED_FAILURES
     if key.rpartition(":")[2] not in REQUIREMENTS_BY_ID
     or key.rpartition(":")[0] not in ("", "server", "official")
 )
@@ -93,6 +94,8 @@ def conformance_run(
 
 @pytest.mark.parametrize("requirement_id", _params())
 def test_conformance(requirement_id: str, conformance_run: ConformanceRun) -> None:
-    outcome = conformance_run.result(requirement_id, timeout=result_timeout(REQUIREMENTS_BY_ID[requirement_id]))
+    outcome = conformance_run.result(
+        requirement_id, timeout=result_timeout(REQUIREMENTS_BY_ID[requirement_id])
+    )
     if not outcome.passed:
         pytest.fail(outcome.report(), pytrace=False)

@@ -45,19 +45,29 @@ def _params(variant: str) -> list[Any]:
 
 def _run_fixture(variant: str) -> Any:
     @pytest.fixture(scope="module")
-    def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConformanceRun]:
+    def run(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[ConformanceRun]:
         if variant == "official" and not OFFICIAL_SDK_DIR.is_dir():
             pytest.fail(f"{OFFICIAL_SDK_DIR} is missing: run scripts/setup.sh --force")
         install_package_patches()
         work_dir = tmp_path_factory.mktemp(f"conformance-{variant}")
         server = ConformanceServer(work_dir, FUNCTIONS, variant)
         conformance = ConformanceRun(
-            server.runtime, REQUIREMENTS_BY_ID, COVERED, work_dir, max_workers=THREADS[variant],
+            server.runtime,
+            REQUIREMENTS_BY_ID,
+            COVERED,
+            work_dir,
+            max_workers=THREADS[variant],
             lambda_client=server.client,
         )
         for item in request.session.items:
             callspec = getattr(item, "callspec", None)
-            if callspec is not None and item.originalname == f"test_{variant}" and "requirement_id" in callspec.params:
+            if (
+                callspec is not None
+                and item.originalname == f"test_{variant}"
+                and "requirement_id" in callspec.params
+            ):
                 conformance.submit(callspec.params["requirement_id"])
         conformance.seal()
         try:

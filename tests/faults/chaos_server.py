@@ -45,10 +45,24 @@ class ServerProcess:
         self.killed_at: dict[int, float] = {}  # server pid -> wall time of its SIGKILL
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "durable_lambda.cli.main", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--db", str(self.db), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "durable_lambda_server.cli.main",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db),
+            "--log-level",
+            "warning",
+        ]
         for _ in range(3):
-            self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            )
             self.pids.append(self.proc.pid)
             if self._ready():
                 return

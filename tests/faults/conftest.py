@@ -16,10 +16,16 @@ from typing import Any
 import pytest
 import uvicorn
 
-from durable_lambda.api import create_app
-from durable_lambda.engine import Engine, FakeClock, FunctionRecord, InvocationTicket, StartExecution
-from durable_lambda.runtime import Runtime
-from durable_lambda.store import SqliteStore
+from durable_lambda_server.api import create_app
+from durable_lambda_server.engine import (
+    Engine,
+    FakeClock,
+    FunctionRecord,
+    InvocationTicket,
+    StartExecution,
+)
+from durable_lambda_server.runtime import Runtime
+from durable_lambda_server.store import SqliteStore
 from tests.faults.invariants import Snapshot, snapshot
 
 APPS = Path(__file__).parent / "apps"
@@ -45,7 +51,9 @@ class Rig:
         assert ticket is not None
         return ticket
 
-    def checkpoint(self, arn: str, token: str, *updates: dict[str, Any], client_token: str | None = None) -> dict[str, Any]:
+    def checkpoint(
+        self, arn: str, token: str, *updates: dict[str, Any], client_token: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"CheckpointToken": token, "Updates": list(updates)}
         if client_token is not None:
             body["ClientToken"] = client_token
@@ -76,7 +84,9 @@ class LiveServer:
 
     def __init__(self, runtime: Runtime, state_dir: Path) -> None:
         self.runtime = runtime
-        config = uvicorn.Config(create_app(runtime, state_dir=state_dir), host="127.0.0.1", port=0, log_level="critical")
+        config = uvicorn.Config(
+            create_app(runtime, state_dir=state_dir), host="127.0.0.1", port=0, log_level="critical"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -87,8 +97,16 @@ class LiveServer:
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        req = urllib.request.Request(
+            self.url + path, data=body, method=method, headers=headers or {}
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
@@ -97,7 +115,9 @@ class LiveServer:
 
     def json(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
         data = json.dumps(body).encode() if body is not None else None
-        status, headers, raw = self.request(method, path, data, {"Content-Type": "application/json"})
+        status, headers, raw = self.request(
+            method, path, data, {"Content-Type": "application/json"}
+        )
         return status, headers, json.loads(raw) if raw else None
 
     def stop(self) -> None:

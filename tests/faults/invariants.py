@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Snapshot", "Tracker", "assert_invariants", "check_snapshot", "check_transition", "snapshot"]
+__all__ = [
+    "Snapshot",
+    "Tracker",
+    "assert_invariants",
+    "check_snapshot",
+    "check_transition",
+    "snapshot",
+]
 
 TERMINAL_EXECUTION = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 TERMINAL_OPERATION = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CANCELLED"})
@@ -33,18 +40,32 @@ CLOSING_EVENTS = {
     "WAIT": {"WaitSucceeded", "WaitCancelled"},
     "CALLBACK": {"CallbackSucceeded", "CallbackFailed", "CallbackTimedOut"},
     "CONTEXT": {"ContextSucceeded", "ContextFailed"},
-    "CHAINED_INVOKE": {"ChainedInvokeSucceeded", "ChainedInvokeFailed", "ChainedInvokeTimedOut", "ChainedInvokeStopped"},
+    "CHAINED_INVOKE": {
+        "ChainedInvokeSucceeded",
+        "ChainedInvokeFailed",
+        "ChainedInvokeTimedOut",
+        "ChainedInvokeStopped",
+    },
     "EXECUTION": {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionStopped"},
 }
-STARTING_EVENTS = {"WAIT": "WaitStarted", "CALLBACK": "CallbackStarted", "CONTEXT": "ContextStarted",
-                   "CHAINED_INVOKE": "ChainedInvokeStarted", "EXECUTION": "ExecutionStarted"}
+STARTING_EVENTS = {
+    "WAIT": "WaitStarted",
+    "CALLBACK": "CallbackStarted",
+    "CONTEXT": "ContextStarted",
+    "CHAINED_INVOKE": "ChainedInvokeStarted",
+    "EXECUTION": "ExecutionStarted",
+}
 
 
 @dataclass
 class Snapshot:
     executions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    operations: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # arn -> id -> row
-    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # arn -> events by EventId
+    operations: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=dict
+    )  # arn -> id -> row
+    events: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict
+    )  # arn -> events by EventId
     timers: list[tuple[str, str, str, int]] = field(default_factory=list)
     callbacks: dict[str, tuple[str, str, int]] = field(default_factory=dict)
 
@@ -77,7 +98,9 @@ def snapshot(path: str | Path) -> Snapshot:
             entry = dict(row)
             entry["body"] = json.loads(row["body"])
             if entry.pop("key_xid") != snap.executions[row["arn"]]["xid"]:
-                raise AssertionError(f"operation {row['op_id']}: its key and its xid column disagree")
+                raise AssertionError(
+                    f"operation {row['op_id']}: its key and its xid column disagree"
+                )
             snap.operations.setdefault(row["arn"], {})[row["op_id"]] = entry
         for row in conn.execute(
             "SELECT e.arn AS arn, v.id & 4294967295 AS event_id, v.body FROM events v "
@@ -86,7 +109,9 @@ def snapshot(path: str | Path) -> Snapshot:
             event = json.loads(row["body"])
             event["_key"] = row["event_id"]
             snap.events.setdefault(row["arn"], []).append(event)
-        snap.timers = [tuple(r) for r in conn.execute("SELECT arn, op_id, kind, due_ms FROM timers")]  # type: ignore[misc]
+        snap.timers = [
+            tuple(r) for r in conn.execute("SELECT arn, op_id, kind, due_ms FROM timers")
+        ]  # type: ignore[misc]
         for row in conn.execute("SELECT callback_id, arn, op_id, heartbeat_seconds FROM callbacks"):
             snap.callbacks[row[0]] = (row[1], row[2], int(row[3]))
         conn.execute("COMMIT")
@@ -95,7 +120,9 @@ def snapshot(path: str | Path) -> Snapshot:
         conn.close()
 
 
-def _check_execution(arn: str, ex: dict[str, Any], ops: dict[str, dict[str, Any]], events: list[dict[str, Any]]) -> list[str]:
+def _check_execution(
+    arn: str, ex: dict[str, Any], ops: dict[str, dict[str, Any]], events: list[dict[str, Any]]
+) -> list[str]:
     out: list[str] = []
     where = f"{arn.rsplit('/', 2)[-2]}:"
     # history: EventIds 1..event_seq, contiguous, no duplicates, body and key agree
@@ -123,9 +150,13 @@ def _check_execution(arn: str, ex: dict[str, Any], ops: dict[str, dict[str, Any]
             out.append(f"{where} operation {op_id} written by a checkpoint but newer than seen_seq")
         allowed = OP_STATUSES.get(body.get("Type"), set())
         if body.get("Status") not in allowed:
-            out.append(f"{where} operation {op_id} of type {body.get('Type')} has status {body.get('Status')}")
+            out.append(
+                f"{where} operation {op_id} of type {body.get('Type')} has status {body.get('Status')}"
+            )
         parent = body.get("ParentId")
-        if parent is not None and (parent not in ops or ops[parent]["body"].get("Type") != "CONTEXT"):
+        if parent is not None and (
+            parent not in ops or ops[parent]["body"].get("Type") != "CONTEXT"
+        ):
             out.append(f"{where} operation {op_id} names missing parent {parent}")
         if body.get("Status") in TERMINAL_OPERATION and body.get("EndTimestamp") is None:
             out.append(f"{where} closed operation {op_id} has no EndTimestamp")
@@ -134,18 +165,24 @@ def _check_execution(arn: str, ex: dict[str, Any], ops: dict[str, dict[str, Any]
     for e in events:
         if "Id" in e:
             if e["Id"] not in ops:
-                out.append(f"{where} event {e['EventId']} {e['EventType']} names missing operation {e['Id']}")
+                out.append(
+                    f"{where} event {e['EventId']} {e['EventType']} names missing operation {e['Id']}"
+                )
             by_op.setdefault(e["Id"], []).append(e["EventType"])
     for op_id, row in ops.items():
         body, types = row["body"], by_op.get(op_id, [])
         kind = body.get("Type")
         if kind in STARTING_EVENTS and types.count(STARTING_EVENTS[kind]) != 1:
-            out.append(f"{where} operation {op_id} has {types.count(STARTING_EVENTS[kind])} start events")
+            out.append(
+                f"{where} operation {op_id} has {types.count(STARTING_EVENTS[kind])} start events"
+            )
         if kind in CLOSING_EVENTS:
             closing = [t for t in types if t in CLOSING_EVENTS[kind]]
             want = 1 if body.get("Status") in TERMINAL_OPERATION else 0
             if len(closing) != want:
-                out.append(f"{where} operation {op_id} ({body.get('Status')}) has closing events {closing}")
+                out.append(
+                    f"{where} operation {op_id} ({body.get('Status')}) has closing events {closing}"
+                )
     # the execution row, its EXECUTION operation and its tokens
     root = ops.get(ex["execution_id"])
     if root is None or root["body"].get("Type") != "EXECUTION":
@@ -188,7 +225,10 @@ def check_snapshot(snap: Snapshot) -> list[str]:
             out.append(f"timer {kind} on missing operation {op_id}")
     for callback_id, (arn, op_id, _hb) in snap.callbacks.items():
         row = snap.operations.get(arn, {}).get(op_id)
-        if row is None or (row["body"].get("CallbackDetails") or {}).get("CallbackId") != callback_id:
+        if (
+            row is None
+            or (row["body"].get("CallbackDetails") or {}).get("CallbackId") != callback_id
+        ):
             out.append(f"callback {callback_id[:8]} does not match operation {op_id}")
     return out
 
@@ -213,7 +253,9 @@ def check_transition(before: Snapshot, after: Snapshot) -> list[str]:
             if new_row is None:
                 out.append(f"operation {op_id} of {arn} disappeared")
             elif row["status"] in TERMINAL_OPERATION and new_row["body"] != row["body"]:
-                out.append(f"terminal operation {op_id} of {arn} changed: {row['body']} -> {new_row['body']}")
+                out.append(
+                    f"terminal operation {op_id} of {arn} changed: {row['body']} -> {new_row['body']}"
+                )
         for key in ("event_seq", "op_seq", "change_seq", "attempt"):
             if now[key] < ex[key]:
                 out.append(f"{key} of {arn} went backwards")
@@ -226,7 +268,9 @@ class Tracker:
     def __init__(self, path: str | Path) -> None:
         self.path = path
         self.last: Snapshot | None = None
-        self.tokens: dict[str, tuple[str, str]] = {}  # token -> (arn, lease token) it was issued under
+        self.tokens: dict[
+            str, tuple[str, str]
+        ] = {}  # token -> (arn, lease token) it was issued under
 
     def check(self) -> list[str]:
         snap = snapshot(self.path)
@@ -241,7 +285,11 @@ class Tracker:
             if issued != (arn, ex["lease_token"]):
                 out.append(f"checkpoint token reused across executions or leases on {arn}")
             previous = self.last.executions.get(arn) if self.last else None
-            if previous is not None and previous["attempt"] != ex["attempt"] and previous["checkpoint_token"] == token:
+            if (
+                previous is not None
+                and previous["attempt"] != ex["attempt"]
+                and previous["checkpoint_token"] == token
+            ):
                 out.append(f"a new attempt on {arn} kept the previous attempt's checkpoint token")
         self.last = snap
         return out

@@ -13,20 +13,40 @@ IDS = ["a", "b", "c", "ctx", "ctx2", "w", "cb"]
 BIG = 10**30
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
 )
 junk: st.SearchStrategy[Any] = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    scalars,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
 # Strings the engine must reject or store verbatim: huge (bytes and characters), lone
 # surrogates, control characters, non-ASCII.
-odd_text = st.sampled_from([
-    "", " ", "\x00", "\ud800", "a\udfffb", "é" * 70_000, "x" * 262_145, "x" * 262_144, "\u2028", "日本",
-]) | st.text(max_size=12)
+odd_text = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "\ud800",
+        "a\udfffb",
+        "é" * 70_000,
+        "x" * 262_145,
+        "x" * 262_144,
+        "\u2028",
+        "日本",
+    ]
+) | st.text(max_size=12)
 payloads = st.one_of(st.none(), st.just('"ok"'), st.just("{}"), odd_text, junk)
-ints = st.one_of(st.integers(min_value=-5, max_value=120), st.sampled_from([0, 1, 31_622_400, 31_622_401, 2**63, BIG]), junk)
+ints = st.one_of(
+    st.integers(min_value=-5, max_value=120),
+    st.sampled_from([0, 1, 31_622_400, 31_622_401, 2**63, BIG]),
+    junk,
+)
 
 
 def _maybe(key: str, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -34,11 +54,15 @@ def _maybe(key: str, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[dict
 
 
 error_objects = st.one_of(
-    st.fixed_dictionaries({}, optional={
-        "ErrorType": st.one_of(st.text(max_size=10), junk), "ErrorMessage": st.one_of(odd_text, junk),
-        "ErrorData": st.one_of(st.text(max_size=10), junk),
-        "StackTrace": st.one_of(st.lists(st.text(max_size=10), max_size=3), junk),
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "ErrorType": st.one_of(st.text(max_size=10), junk),
+            "ErrorMessage": st.one_of(odd_text, junk),
+            "ErrorData": st.one_of(st.text(max_size=10), junk),
+            "StackTrace": st.one_of(st.lists(st.text(max_size=10), max_size=3), junk),
+        },
+    ),
     junk,
 )
 
@@ -61,11 +85,61 @@ def updates(draw: st.DrawFn, execution_id: str) -> Any:
     out.update(draw(_maybe("SubType", st.one_of(st.just("Step"), odd_text, junk))))
     out.update(draw(_maybe("Payload", payloads)))
     out.update(draw(_maybe("Error", error_objects)))
-    out.update(draw(_maybe("StepOptions", st.one_of(st.fixed_dictionaries({}, optional={"NextAttemptDelaySeconds": ints}), junk))))
-    out.update(draw(_maybe("WaitOptions", st.one_of(st.fixed_dictionaries({}, optional={"WaitSeconds": ints}), junk))))
-    out.update(draw(_maybe("CallbackOptions", st.one_of(
-        st.fixed_dictionaries({}, optional={"TimeoutSeconds": ints, "HeartbeatTimeoutSeconds": ints}), junk))))
-    out.update(draw(_maybe("ContextOptions", st.one_of(st.fixed_dictionaries({}, optional={"ReplayChildren": junk}), junk))))
-    out.update(draw(_maybe("ChainedInvokeOptions", st.one_of(
-        st.fixed_dictionaries({}, optional={"FunctionName": st.one_of(st.just("fn"), st.just("nope"), odd_text, junk)}), junk))))
+    out.update(
+        draw(
+            _maybe(
+                "StepOptions",
+                st.one_of(
+                    st.fixed_dictionaries({}, optional={"NextAttemptDelaySeconds": ints}), junk
+                ),
+            )
+        )
+    )
+    out.update(
+        draw(
+            _maybe(
+                "WaitOptions",
+                st.one_of(st.fixed_dictionaries({}, optional={"WaitSeconds": ints}), junk),
+            )
+        )
+    )
+    out.update(
+        draw(
+            _maybe(
+                "CallbackOptions",
+                st.one_of(
+                    st.fixed_dictionaries(
+                        {}, optional={"TimeoutSeconds": ints, "HeartbeatTimeoutSeconds": ints}
+                    ),
+                    junk,
+                ),
+            )
+        )
+    )
+    out.update(
+        draw(
+            _maybe(
+                "ContextOptions",
+                st.one_of(st.fixed_dictionaries({}, optional={"ReplayChildren": junk}), junk),
+            )
+        )
+    )
+    out.update(
+        draw(
+            _maybe(
+                "ChainedInvokeOptions",
+                st.one_of(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "FunctionName": st.one_of(
+                                st.just("fn"), st.just("nope"), odd_text, junk
+                            )
+                        },
+                    ),
+                    junk,
+                ),
+            )
+        )
+    )
     return out

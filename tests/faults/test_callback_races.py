@@ -16,18 +16,28 @@ from urllib.parse import quote
 
 import pytest
 
-from durable_lambda.runtime import Runtime
-from durable_lambda.wire.errors import CallbackTimeoutException
+from durable_lambda_server.runtime import Runtime
+from durable_lambda_server.wire.errors import CallbackTimeoutException
 from tests.faults.conftest import LiveServer, Rig
 from tests.faults.invariants import Tracker
 
-CLOSING = {"CallbackSucceeded": "SUCCEEDED", "CallbackFailed": "FAILED", "CallbackTimedOut": "TIMED_OUT"}
+CLOSING = {
+    "CallbackSucceeded": "SUCCEEDED",
+    "CallbackFailed": "FAILED",
+    "CallbackTimedOut": "TIMED_OUT",
+}
 
 
 def open_callback(rig: Rig, *, release_lease: bool, **options: int) -> tuple[str, str]:
     arn = rig.start()
     ticket = rig.claim(arn)
-    update = {"Id": "cb", "Type": "CALLBACK", "Action": "START", "Name": "approval", "CallbackOptions": options}
+    update = {
+        "Id": "cb",
+        "Type": "CALLBACK",
+        "Action": "START",
+        "Name": "approval",
+        "CallbackOptions": options,
+    }
     resp = rig.checkpoint(arn, ticket.event["CheckpointToken"], update)
     callback_id = resp["NewExecutionState"]["Operations"][-1]["CallbackDetails"]["CallbackId"]
     if release_lease:
@@ -48,7 +58,9 @@ def race(rig: Rig, callback_id: str, kinds: list[str]) -> list[tuple[str, Any]]:
                 rig.engine.send_callback_success(callback_id, f'{{"from": {i}}}'.encode())
                 out: Any = "ok"
             elif kind == "failure":
-                rig.engine.send_callback_failure(callback_id, {"ErrorType": "Rejected", "ErrorMessage": str(i)})
+                rig.engine.send_callback_failure(
+                    callback_id, {"ErrorType": "Rejected", "ErrorMessage": str(i)}
+                )
                 out = "ok"
             elif kind == "heartbeat":
                 rig.engine.send_callback_heartbeat(callback_id)
@@ -95,7 +107,12 @@ def test_answers_race_the_callback_timeout(rig: Rig, release_lease: bool) -> Non
         else:
             assert accepted == ["success" if op["Status"] == "SUCCEEDED" else "failure"]
         rejected = [k for k, out in results if isinstance(out, CallbackTimeoutException)]
-        assert len(rejected) + len(accepted) + sum(1 for k, out in results if k == "heartbeat" and out == "ok") == 8
+        assert (
+            len(rejected)
+            + len(accepted)
+            + sum(1 for k, out in results if k == "heartbeat" and out == "ok")
+            == 8
+        )
         assert not tracker.check()
         # a late answer after the outcome is rejected and writes nothing
         before = rig.snapshot().events[arn]
@@ -112,12 +129,16 @@ def test_heartbeat_racing_its_own_timeout_is_consistent(rig: Rig) -> None:
     tracker = Tracker(rig.path)
     survived = timed_out = 0
     for _round in range(40):
-        arn, callback_id = open_callback(rig, release_lease=True, HeartbeatTimeoutSeconds=5, TimeoutSeconds=3600)
+        arn, callback_id = open_callback(
+            rig, release_lease=True, HeartbeatTimeoutSeconds=5, TimeoutSeconds=3600
+        )
         rig.clock.advance(5_000)
         results = dict(race(rig, callback_id, ["heartbeat", "timers"]))
         op = rig.snapshot().operations[arn]["cb"]["body"]
         if results["heartbeat"] == "ok":
-            assert op["Status"] == "STARTED", "an accepted heartbeat was followed by a heartbeat timeout"
+            assert op["Status"] == "STARTED", (
+                "an accepted heartbeat was followed by a heartbeat timeout"
+            )
             survived += 1
         else:
             assert isinstance(results["heartbeat"], CallbackTimeoutException)
@@ -138,8 +159,10 @@ def test_http_answers_race_over_the_api(rig: Rig, tmp_path: Path) -> None:
 
         def send(i: int) -> None:
             barrier.wait()
-            suffix, body = (("succeed", b'"yes"') if i % 2 else ("fail", b'{"ErrorType": "No"}'))
-            status, headers, _ = srv.request("POST", f"{base}/{suffix}", body, {"Content-Type": "application/json"})
+            suffix, body = ("succeed", b'"yes"') if i % 2 else ("fail", b'{"ErrorType": "No"}')
+            status, headers, _ = srv.request(
+                "POST", f"{base}/{suffix}", body, {"Content-Type": "application/json"}
+            )
             answers.append((status, headers.get("x-amzn-errortype")))
 
         threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
@@ -147,7 +170,9 @@ def test_http_answers_race_over_the_api(rig: Rig, tmp_path: Path) -> None:
             t.start()
         for t in threads:
             t.join()
-        assert sorted(answers, key=str) == sorted([(200, None)] + [(400, "CallbackTimeoutException")] * 7, key=str)
+        assert sorted(answers, key=str) == sorted(
+            [(200, None)] + [(400, "CallbackTimeoutException")] * 7, key=str
+        )
         types = [e["EventType"] for e in rig.engine.get_history(arn)["Events"]]
         assert sum(t in CLOSING for t in types) == 1
         assert not Tracker(rig.path).check()

@@ -46,16 +46,27 @@ DRAIN_SECONDS = 120.0  # bound on the final wait (a failure, not a timing assert
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "chaos.json"
 # Events that at most one per operation may carry (each step attempt has its own StepStarted
 # and, if it fails, StepFailed).
-UNIQUE_EVENTS = frozenset({
-    "StepSucceeded", "WaitStarted", "WaitSucceeded", "CallbackStarted",
-    "CallbackSucceeded", "ContextStarted", "ContextSucceeded", "ExecutionStarted", "ExecutionSucceeded",
-})
+UNIQUE_EVENTS = frozenset(
+    {
+        "StepSucceeded",
+        "WaitStarted",
+        "WaitSucceeded",
+        "CallbackStarted",
+        "CallbackSucceeded",
+        "ContextStarted",
+        "ContextSucceeded",
+        "ExecutionStarted",
+        "ExecutionSucceeded",
+    }
+)
 
 
 SERVER_ERRORS: list[str] = []  # 5xx answers (re-sent like a dead server's, but reported)
 CHAOS_DEADLINE_SECONDS = 240.0
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds worker processes in /proc")
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir(), reason="finds worker processes in /proc"
+)
 
 
 def expected_result(exec_id: str, n: int) -> dict[str, Any]:
@@ -66,8 +77,15 @@ def expected_result(exec_id: str, n: int) -> dict[str, Any]:
     c = c1 + (c1 + n)
     squares = [n * n, (n + 1) ** 2, (n + 2) ** 2]
     answer = callback_answer(exec_id) if n % 2 == 0 else None
-    return {"id": exec_id, "a": a, "b": b, "c": c, "squares": squares, "answer": answer,
-            "total": a + b + c + sum(squares)}
+    return {
+        "id": exec_id,
+        "a": a,
+        "b": b,
+        "c": c,
+        "squares": squares,
+        "answer": answer,
+        "total": a + b + c + sum(squares),
+    }
 
 
 def callback_answer(exec_id: str) -> str:
@@ -76,8 +94,14 @@ def callback_answer(exec_id: str) -> str:
 
 def client_for(url: str) -> Any:
     config = Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=15)
-    return boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=config)
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=config,
+    )
 
 
 def deploy(client: Any, chaos_dir: Path) -> None:
@@ -85,8 +109,12 @@ def deploy(client: Any, chaos_dir: Path) -> None:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.write(APPS / "chaos_app.py", "chaos_app.py")
     client.create_function(
-        FunctionName="chaos", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
-        Handler="chaos_app.handler", Code={"ZipFile": buf.getvalue()}, Timeout=30,
+        FunctionName="chaos",
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/x",
+        Handler="chaos_app.handler",
+        Code={"ZipFile": buf.getvalue()},
+        Timeout=30,
         Environment={"Variables": {"CHAOS_DIR": str(chaos_dir)}},
         DurableConfig={"ExecutionTimeout": 900, "RetentionPeriodInDays": 1},
     )
@@ -96,7 +124,10 @@ def server_down(err: Exception) -> bool:
     """A failure that means "the server is not answering", so the request may be re-sent."""
     if isinstance(err, BotoCoreError):
         return True
-    if isinstance(err, ClientError) and err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+    if (
+        isinstance(err, ClientError)
+        and err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    ):
         SERVER_ERRORS.append(str(err))
         return True
     return False
@@ -127,8 +158,12 @@ class Driver:
                 continue
             payload = json.dumps({"id": name, "n": i}).encode()
             try:
-                response = self.client.invoke(FunctionName="chaos", InvocationType="Event",
-                                              Payload=payload, DurableExecutionName=name)
+                response = self.client.invoke(
+                    FunctionName="chaos",
+                    InvocationType="Event",
+                    Payload=payload,
+                    DurableExecutionName=name,
+                )
             except Exception as err:
                 if server_down(err):
                     return  # re-sent later under the same name: idempotent
@@ -143,7 +178,8 @@ class Driver:
             exec_id = path.name.split(".")[0]
             try:
                 self.client.send_durable_execution_callback_success(
-                    CallbackId=path.read_text(), Result=callback_answer(exec_id).encode())
+                    CallbackId=path.read_text(), Result=callback_answer(exec_id).encode()
+                )
             except Exception as err:
                 if server_down(err):
                     return
@@ -178,22 +214,37 @@ class Driver:
         count, marker = 0, None
         while True:
             kwargs = {"Marker": marker} if marker else {}
-            page = self.client.list_durable_executions_by_function(FunctionName="chaos", Statuses=["RUNNING"], **kwargs)
+            page = self.client.list_durable_executions_by_function(
+                FunctionName="chaos", Statuses=["RUNNING"], **kwargs
+            )
             count += len(page["DurableExecutions"])
             marker = page.get("NextMarker")
             if not marker:
                 return count
 
     def run(self) -> None:
-        plan = [(self.rng.uniform(0.4, 1.8), "worker" if self.rng.random() < 0.3 else "server",
-                 self.rng.random(), self.rng.uniform(0.0, 0.4)) for _ in range(MIN_KILLS + self.rng.randint(0, 4))]
+        plan = [
+            (
+                self.rng.uniform(0.4, 1.8),
+                "worker" if self.rng.random() < 0.3 else "server",
+                self.rng.random(),
+                self.rng.uniform(0.0, 0.4),
+            )
+            for _ in range(MIN_KILLS + self.rng.randint(0, 4))
+        ]
         plan[-1] = (plan[-1][0], "server", 0.0, plan[-1][3])  # the chaos ends with a restart
         window = START_SHARE * sum(gap + downtime for gap, _, _, downtime in plan)
         t0 = time.monotonic()
         next_kill = t0 + plan[0][0]
         while plan or len(self.arns) < EXECUTIONS:
-            assert time.monotonic() - t0 < CHAOS_DEADLINE_SECONDS, f"stuck: {len(self.arns)} started, {SERVER_ERRORS[-3:]}"
-            if plan and time.monotonic() >= next_kill and (len(plan) > 1 or len(self.arns) == EXECUTIONS):
+            assert time.monotonic() - t0 < CHAOS_DEADLINE_SECONDS, (
+                f"stuck: {len(self.arns)} started, {SERVER_ERRORS[-3:]}"
+            )
+            if (
+                plan
+                and time.monotonic() >= next_kill
+                and (len(plan) > 1 or len(self.arns) == EXECUTIONS)
+            ):
                 _, kind, pick, downtime = plan.pop(0)
                 self.kill(kind, pick, downtime)
                 next_kill = time.monotonic() + (plan[0][0] if plan else 0)
@@ -221,7 +272,9 @@ def step_reruns(driver: Driver, arn_events: list[dict[str, Any]], exec_id: str) 
     """Runs of a step body begun after that step's success was acknowledged: after a later step
     had run (an acknowledged write lost), or after its StepSucceeded was recorded. Returns
     (such runs, of those by zombies: workers of an already killed server, fenced off)."""
-    succeeded = {e.get("Name"): e["EventTimestamp"] for e in arn_events if e["EventType"] == "StepSucceeded"}
+    succeeded = {
+        e.get("Name"): e["EventTimestamp"] for e in arn_events if e["EventType"] == "StepSucceeded"
+    }
     log = driver.chaos_dir / "runs" / f"{exec_id}.log"
     reruns = zombies = 0
     highest = -1  # rank of the latest step that has begun a run so far
@@ -234,7 +287,9 @@ def step_reruns(driver: Driver, arn_events: list[dict[str, Any]], exec_id: str) 
         if not (after_success or rank < highest):
             continue
         server = run["server"]
-        if server not in driver.server.pids or run["t"] >= driver.server.killed_at.get(server, float("inf")):
+        if server not in driver.server.pids or run["t"] >= driver.server.killed_at.get(
+            server, float("inf")
+        ):
             zombies += 1
         else:
             reruns += 1
@@ -260,7 +315,11 @@ def chaos_home() -> Iterator[Path]:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_chaos_kills_lose_nothing_and_repeat_nothing(chaos_home: Path) -> None:
-    seed = int(os.environ["CHAOS_SEED"]) if "CHAOS_SEED" in os.environ else random.SystemRandom().randrange(10**6)
+    seed = (
+        int(os.environ["CHAOS_SEED"])
+        if "CHAOS_SEED" in os.environ
+        else random.SystemRandom().randrange(10**6)
+    )
     print(f"chaos seed={seed}")
     SERVER_ERRORS.clear()
     began = time.monotonic()
@@ -279,15 +338,21 @@ def test_chaos_kills_lose_nothing_and_repeat_nothing(chaos_home: Path) -> None:
     lost = [name for name in driver.arns if name not in by_name]
     wrong: list[str] = []
     duplicate_events = completed_reruns = zombie_runs = 0
-    interrupted: Counter[str] = Counter()  # invocations cut by a server kill (lease) or a worker kill
+    interrupted: Counter[str] = (
+        Counter()
+    )  # invocations cut by a server kill (lease) or a worker kill
     for i, name in enumerate(driver.names):
         ex = by_name.get(name)
         if ex is None:
             continue
-        if ex["status"] != "SUCCEEDED" or json.loads(ex["result"] or "null") != expected_result(name, i):
+        if ex["status"] != "SUCCEEDED" or json.loads(ex["result"] or "null") != expected_result(
+            name, i
+        ):
             wrong.append(f"{name}: {ex['status']} {ex['result'] or ex['error']}")
         events = snap.events[ex["arn"]]
-        seen = Counter((e.get("Id"), e["EventType"]) for e in events if e["EventType"] in UNIQUE_EVENTS)
+        seen = Counter(
+            (e.get("Id"), e["EventType"]) for e in events if e["EventType"] in UNIQUE_EVENTS
+        )
         duplicate_events += sum(count - 1 for count in seen.values())
         for e in events:
             error = (e.get("InvocationCompletedDetails") or {}).get("Error") or {}
@@ -300,24 +365,37 @@ def test_chaos_kills_lose_nothing_and_repeat_nothing(chaos_home: Path) -> None:
     amo_log = chaos_dir / "amo-duplicates.log"
     amo_duplicates = len(amo_log.read_text().splitlines()) if amo_log.exists() else 0
     figures = {
-        "executions": len(snap.executions), "kills": sum(driver.kills.values()),
-        "server_kills": driver.kills["server"], "worker_kills": driver.kills["worker"],
-        "recoveries": driver.recoveries, "lost": len(lost), "wrong_results": len(wrong),
-        "completed_steps_rerun": completed_reruns, "zombie_step_runs": zombie_runs,
-        "at_most_once_duplicates": amo_duplicates, "duplicate_events": duplicate_events,
-        "invariant_violations": len(violations), "server_errors": len(SERVER_ERRORS), "seed": seed,
-        "interrupted_invocations": {"server_kill": interrupted["server"], "worker_kill": interrupted["worker"]},
+        "executions": len(snap.executions),
+        "kills": sum(driver.kills.values()),
+        "server_kills": driver.kills["server"],
+        "worker_kills": driver.kills["worker"],
+        "recoveries": driver.recoveries,
+        "lost": len(lost),
+        "wrong_results": len(wrong),
+        "completed_steps_rerun": completed_reruns,
+        "zombie_step_runs": zombie_runs,
+        "at_most_once_duplicates": amo_duplicates,
+        "duplicate_events": duplicate_events,
+        "invariant_violations": len(violations),
+        "server_errors": len(SERVER_ERRORS),
+        "seed": seed,
+        "interrupted_invocations": {
+            "server_kill": interrupted["server"],
+            "worker_kill": interrupted["worker"],
+        },
         "seconds": round(time.monotonic() - began, 1),
         "phase_seconds": {k: round(v, 1) for k, v in driver.phases.items()},
     }
-    line = (f"chaos: executions={figures['executions']} kills={figures['kills']} "
-            f"(server={figures['server_kills']} worker={figures['worker_kills']}) "
-            f"recoveries={figures['recoveries']} interrupted_invocations={sum(interrupted.values())} "
-            f"lost={len(lost)} wrong={len(wrong)} "
-            f"completed_steps_rerun={completed_reruns} at_most_once_duplicates={amo_duplicates} "
-            f"zombie_step_runs={zombie_runs} duplicate_events={duplicate_events} "
-            f"violations={len(violations)} server_errors={len(SERVER_ERRORS)} seed={seed} "
-            f"seconds={figures['seconds']}")
+    line = (
+        f"chaos: executions={figures['executions']} kills={figures['kills']} "
+        f"(server={figures['server_kills']} worker={figures['worker_kills']}) "
+        f"recoveries={figures['recoveries']} interrupted_invocations={sum(interrupted.values())} "
+        f"lost={len(lost)} wrong={len(wrong)} "
+        f"completed_steps_rerun={completed_reruns} at_most_once_duplicates={amo_duplicates} "
+        f"zombie_step_runs={zombie_runs} duplicate_events={duplicate_events} "
+        f"violations={len(violations)} server_errors={len(SERVER_ERRORS)} seed={seed} "
+        f"seconds={figures['seconds']}"
+    )
     print(line, figures["phase_seconds"])
     CHAOS_FIGURES.append(line)
     if EXECUTIONS == 200:

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from durable_lambda.wire.errors import LambdaApiError
+from durable_lambda_server.wire.errors import LambdaApiError
 from tests.faults.conftest import Rig
 from tests.faults.invariants import Tracker
 from tests.faults.strategies import junk, updates
@@ -25,7 +25,9 @@ from tests.faults.strategies import junk, updates
 # FAULTS_FUZZ_EXAMPLES / FAULTS_FUZZ_RANDOM=1 widen a local bug hunt; CI runs the fixed 150.
 FUZZ = settings(
     max_examples=int(os.environ.get("FAULTS_FUZZ_EXAMPLES", "150")),
-    derandomize=os.environ.get("FAULTS_FUZZ_RANDOM") != "1", deadline=None, database=None,
+    derandomize=os.environ.get("FAULTS_FUZZ_RANDOM") != "1",
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 STATS = {"examples": 0, "batches": 0, "accepted": 0, "rejected": 0}
@@ -40,13 +42,24 @@ def _state(rig: Rig) -> tuple[Any, ...]:
 def programs(draw: st.DrawFn) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.sampled_from(["batch", "batch", "batch", "stale", "tick", "complete", "body"]))
+        kind = draw(
+            st.sampled_from(["batch", "batch", "batch", "stale", "tick", "complete", "body"])
+        )
         if kind in ("batch", "stale"):
             out.append((kind, draw(st.lists(updates("EXEC"), max_size=5))))
         elif kind == "tick":
             out.append((kind, draw(st.sampled_from([1_000, 10_000, 60_000, 3_600_000]))))
         elif kind == "body":
-            out.append((kind, draw(st.one_of(junk, st.fixed_dictionaries({"CheckpointToken": junk, "Updates": junk})))))
+            out.append(
+                (
+                    kind,
+                    draw(
+                        st.one_of(
+                            junk, st.fixed_dictionaries({"CheckpointToken": junk, "Updates": junk})
+                        )
+                    ),
+                )
+            )
         else:
             out.append((kind, draw(st.sampled_from(["PENDING", "SUCCEEDED", "FAILED", "junk"]))))
     return out
@@ -90,7 +103,11 @@ def _run(rig: Rig, program: list[tuple[str, Any]]) -> None:
             if kind == "body":
                 body = arg
             else:
-                use = (stale[-1] if stale else "never-issued") if kind == "stale" else (token or "no-token")
+                use = (
+                    (stale[-1] if stale else "never-issued")
+                    if kind == "stale"
+                    else (token or "no-token")
+                )
                 body = {"CheckpointToken": use, "Updates": [_resolve(u, execution_id) for u in arg]}
             try:
                 resp = rig.engine.checkpoint(arn, body)
@@ -113,7 +130,9 @@ def _run(rig: Rig, program: list[tuple[str, Any]]) -> None:
         elif kind == "complete" and ticket is not None:
             output = {"Status": arg} if arg != "junk" else ["junk"]
             assert rig.engine.complete_invocation(ticket, output=output) in (True, False)
-            assert rig.engine.complete_invocation(ticket, output=output) is False  # fenced once done
+            assert (
+                rig.engine.complete_invocation(ticket, output=output) is False
+            )  # fenced once done
             if token is not None:
                 stale.append(token)
             ticket, token = rig.engine.claim_invocation("w", 60, arn), None

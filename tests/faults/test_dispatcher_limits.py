@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.runtime import Runtime
-from durable_lambda.wire.errors import ServiceException
+from durable_lambda_server.runtime import Runtime
+from durable_lambda_server.wire.errors import ServiceException
 from tests.faults.conftest import Disk, Rig, lock_database
 
 SPEC = "tests.faults.test_dispatcher_limits:"
@@ -55,7 +55,9 @@ class Gate:
 
     def wait_inside(self, n: int) -> None:
         with self.cond:
-            assert self.cond.wait_for(lambda: self.inside >= n, timeout=30), f"{self.inside} inside, wanted {n}"
+            assert self.cond.wait_for(lambda: self.inside >= n, timeout=30), (
+                f"{self.inside} inside, wanted {n}"
+            )
 
 
 GATE = Gate()
@@ -118,7 +120,9 @@ def test_outcome_is_recorded_after_the_store_stops_being_busy(busy_rig: Rig) -> 
         arn, _ = runtime.start_execution("gated", '{"n": 1}')
         assert dispatcher.step()
         GATE.wait_inside(1)
-        blocker = lock_database(rig.path)  # the handler finishes while another writer holds the database
+        blocker = lock_database(
+            rig.path
+        )  # the handler finishes while another writer holds the database
         try:
             GATE.open.set()
             wait_until(lambda: dispatcher.record_retries >= 2, "retries of the busy completion")
@@ -148,7 +152,9 @@ def test_outcome_is_recorded_after_the_disk_has_room_again(full_rig: Rig, disk: 
         disk.set_full(True)
         try:
             GATE.open.set()
-            wait_until(lambda: dispatcher.record_retries >= 2, "retries of the completion on a full disk")
+            wait_until(
+                lambda: dispatcher.record_retries >= 2, "retries of the completion on a full disk"
+            )
         finally:
             disk.set_full(False)
         wait_until(dispatcher.idle, "the invocation to be recorded")
@@ -159,7 +165,9 @@ def test_outcome_is_recorded_after_the_disk_has_room_again(full_rig: Rig, disk: 
         dispatcher.stop()
 
 
-def test_non_retryable_store_failure_is_not_retried(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_non_retryable_store_failure_is_not_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     readonly = ReadOnly()
     rig = Rig(tmp_path / "state.db", on_connect=readonly.on_connect)
     runtime = _runtime(rig)
@@ -202,13 +210,17 @@ def test_busy_store_during_claim_rounds_is_retried_not_recorded(
 ) -> None:
     rig = busy_rig
     runtime = _runtime(rig)
-    caplog.set_level(logging.WARNING, logger="durable_lambda.runtime.dispatcher")
+    caplog.set_level(logging.WARNING, logger="durable_lambda_server.runtime.dispatcher")
     arn, _ = runtime.start_execution("echo", '{"n": 2}')
     blocker = lock_database(rig.path)
     try:
         runtime.start()
-        wait_until(lambda: any("dispatcher round failed, retrying" in r.getMessage() for r in caplog.records),
-                   "a busy round")
+        wait_until(
+            lambda: any(
+                "dispatcher round failed, retrying" in r.getMessage() for r in caplog.records
+            ),
+            "a busy round",
+        )
     finally:
         blocker.rollback()
         blocker.close()
@@ -230,7 +242,9 @@ def test_dispatcher_runs_at_most_the_reserved_concurrency(rig: Rig) -> None:
         assert dispatcher.step()
         GATE.wait_inside(2)
         assert not dispatcher.step()  # the limit is reached: nothing more of "gated" is claimed
-        leased = [a for a, ex in rig.snapshot().executions.items() if ex["lease_token"] and a in arns]
+        leased = [
+            a for a, ex in rig.snapshot().executions.items() if ex["lease_token"] and a in arns
+        ]
         assert len(leased) == 2
         assert runtime.wait_for_terminal(echo_arn, timeout=30)["Status"] == "SUCCEEDED"
         GATE.open.set()

@@ -8,7 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from durable_lambda.wire.errors import INVALID_CHECKPOINT_TOKEN, InvalidParameterValueException
+from durable_lambda_server.wire.errors import (
+    INVALID_CHECKPOINT_TOKEN,
+    InvalidParameterValueException,
+)
 from tests.faults.conftest import LiveServer, Rig
 from tests.faults.invariants import Tracker, check_snapshot
 
@@ -43,7 +46,10 @@ def test_one_invocation_at_a_time_and_expiry_fences_the_old_attempt(rig: Rig) ->
         rig.checkpoint(arn, old_token, step("s1", "SUCCEED", Payload='"stale"'))
     with pytest.raises(InvalidParameterValueException, match=INVALID_CHECKPOINT_TOKEN):
         rig.engine.get_execution_state(arn, old_token)
-    assert rig.engine.complete_invocation(first, output={"Status": "SUCCEEDED", "Result": '"stale"'}) is False
+    assert (
+        rig.engine.complete_invocation(first, output={"Status": "SUCCEEDED", "Result": '"stale"'})
+        is False
+    )
     assert rig.engine.renew_lease(first, 600) is False
     after = rig.snapshot()
     assert after.executions == before.executions
@@ -51,11 +57,18 @@ def test_one_invocation_at_a_time_and_expiry_fences_the_old_attempt(rig: Rig) ->
     assert after.timers == before.timers
 
     # the holder of the current lease gets through
-    resp = rig.checkpoint(arn, second.event["CheckpointToken"], step("s1", "SUCCEED", Payload='"fresh"'))
+    resp = rig.checkpoint(
+        arn, second.event["CheckpointToken"], step("s1", "SUCCEED", Payload='"fresh"')
+    )
     assert rig.engine.renew_lease(second, 60) is True
-    assert rig.engine.complete_invocation(second, output={"Status": "SUCCEEDED", "Result": '"fresh"'}) is True
+    assert (
+        rig.engine.complete_invocation(second, output={"Status": "SUCCEEDED", "Result": '"fresh"'})
+        is True
+    )
     assert rig.engine.get_execution(arn)["Result"] == '"fresh"'
-    assert rig.engine.complete_invocation(second, output={"Status": "FAILED"}) is False  # at most once
+    assert (
+        rig.engine.complete_invocation(second, output={"Status": "FAILED"}) is False
+    )  # at most once
     assert not tracker.check()
 
 
@@ -98,7 +111,9 @@ def test_stale_and_fresh_tokens_race(rig: Rig) -> None:
     def fresh_worker() -> None:
         token = live.event["CheckpointToken"]
         for i in range(40):
-            token = rig.checkpoint(arn, token, step(f"f{i}", "START"), step(f"f{i}", "SUCCEED", Payload=str(i)))["CheckpointToken"]
+            token = rig.checkpoint(
+                arn, token, step(f"f{i}", "START"), step(f"f{i}", "SUCCEED", Payload=str(i))
+            )["CheckpointToken"]
 
     threads = [threading.Thread(target=stale_worker), threading.Thread(target=fresh_worker)]
     for t in threads:
@@ -138,7 +153,11 @@ def test_http_checkpoint_with_stale_token_changes_nothing(rig: Rig, rig_server: 
     arn = rig.start()
     first = rig.claim(arn)
     path = f"/2025-12-01/durable-executions/{quote(arn, safe='')}/checkpoint"
-    status, _, body = rig_server.json("POST", path, {"CheckpointToken": first.event["CheckpointToken"], "Updates": [step("a", "START")]})
+    status, _, body = rig_server.json(
+        "POST",
+        path,
+        {"CheckpointToken": first.event["CheckpointToken"], "Updates": [step("a", "START")]},
+    )
     assert status == 200
     stale = body["CheckpointToken"]
     rig.clock.advance(60_000)
@@ -146,19 +165,31 @@ def test_http_checkpoint_with_stale_token_changes_nothing(rig: Rig, rig_server: 
     before = rig.snapshot()
     for token in (first.event["CheckpointToken"], stale, "forged-token", stale + "x"):
         status, headers, body = rig_server.json(
-            "POST", path, {"CheckpointToken": token, "Updates": [step("a", "SUCCEED", Payload='"stale"')]}
+            "POST",
+            path,
+            {"CheckpointToken": token, "Updates": [step("a", "SUCCEED", Payload='"stale"')]},
         )
         assert status == 400
         assert headers["x-amzn-errortype"] == "InvalidParameterValueException"
         assert body["message"].startswith(INVALID_CHECKPOINT_TOKEN)
     status, _, _ = rig_server.json(
-        "GET", f"/2025-12-01/durable-executions/{quote(arn, safe='')}/state?CheckpointToken={quote(stale)}"
+        "GET",
+        f"/2025-12-01/durable-executions/{quote(arn, safe='')}/state?CheckpointToken={quote(stale)}",
     )
     assert status == 400
     after = rig.snapshot()
-    assert (after.executions, after.operations, after.events) == (before.executions, before.operations, before.events)
+    assert (after.executions, after.operations, after.events) == (
+        before.executions,
+        before.operations,
+        before.events,
+    )
     status, _, body = rig_server.json(
-        "POST", path, {"CheckpointToken": second.event["CheckpointToken"], "Updates": [step("a", "SUCCEED", Payload='"fresh"')]}
+        "POST",
+        path,
+        {
+            "CheckpointToken": second.event["CheckpointToken"],
+            "Updates": [step("a", "SUCCEED", Payload='"fresh"')],
+        },
     )
     assert status == 200 and body["CheckpointToken"] not in (stale, second.event["CheckpointToken"])
     assert rig.snapshot().operations[arn]["a"]["body"]["StepDetails"]["Result"] == '"fresh"'
@@ -170,7 +201,9 @@ def test_client_token_replay_is_idempotent_but_not_across_attempts(rig: Rig) -> 
     token = first.event["CheckpointToken"]
     one = rig.checkpoint(arn, token, step("a", "START"), client_token="c1")
     events = rig.snapshot().events[arn]
-    assert rig.checkpoint(arn, token, step("a", "START"), client_token="c1") == one  # a retried request
+    assert (
+        rig.checkpoint(arn, token, step("a", "START"), client_token="c1") == one
+    )  # a retried request
     assert rig.snapshot().events[arn] == events  # nothing written twice
     rig.clock.advance(60_000)
     rig.claim(owner="other")
@@ -186,12 +219,20 @@ def test_crash_after_checkpointing_the_outcome_does_not_wedge_the_execution(rig:
     arn = rig.start()
     first = rig.claim(arn)
     execution_id = arn.rsplit("/", 1)[-1]
-    rig.checkpoint(arn, first.event["CheckpointToken"], {"Id": execution_id, "Type": "EXECUTION", "Action": "SUCCEED", "Payload": '"big"'})
+    rig.checkpoint(
+        arn,
+        first.event["CheckpointToken"],
+        {"Id": execution_id, "Type": "EXECUTION", "Action": "SUCCEED", "Payload": '"big"'},
+    )
     rig.clock.advance(60_000)
     second = rig.claim(owner="other")
     resp = rig.checkpoint(arn, second.event["CheckpointToken"], step("s", "START"))
     assert "CheckpointToken" in resp
-    rig.checkpoint(arn, resp["CheckpointToken"], {"Id": execution_id, "Type": "EXECUTION", "Action": "SUCCEED", "Payload": '"again"'})
+    rig.checkpoint(
+        arn,
+        resp["CheckpointToken"],
+        {"Id": execution_id, "Type": "EXECUTION", "Action": "SUCCEED", "Payload": '"again"'},
+    )
     assert rig.engine.complete_invocation(second, output={"Status": "SUCCEEDED"})
     assert rig.engine.get_execution(arn)["Result"] == '"again"'
     assert not check_snapshot(rig.snapshot())
@@ -201,8 +242,14 @@ def test_handler_error_after_checkpointing_the_outcome_is_retried_cleanly(rig: R
     arn = rig.start()
     first = rig.claim(arn)
     execution_id = arn.rsplit("/", 1)[-1]
-    rig.checkpoint(arn, first.event["CheckpointToken"], {"Id": execution_id, "Type": "EXECUTION", "Action": "FAIL", "Error": {"ErrorType": "E"}})
-    assert rig.engine.complete_invocation(first, error={"ErrorType": "Runtime.Crash", "ErrorMessage": "boom"})
+    rig.checkpoint(
+        arn,
+        first.event["CheckpointToken"],
+        {"Id": execution_id, "Type": "EXECUTION", "Action": "FAIL", "Error": {"ErrorType": "E"}},
+    )
+    assert rig.engine.complete_invocation(
+        first, error={"ErrorType": "Runtime.Crash", "ErrorMessage": "boom"}
+    )
     second = rig.claim(arn)
     assert second.attempt == 2
     rig.checkpoint(arn, second.event["CheckpointToken"], step("s", "START"))

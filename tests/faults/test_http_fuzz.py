@@ -23,20 +23,52 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from durable_lambda.api import durable_routes, function_routes, invoke_routes
-from durable_lambda.engine import Engine, SystemClock
-from durable_lambda.runtime import Runtime
-from durable_lambda.store import SqliteStore
+from durable_lambda_server.api import durable_routes, function_routes, invoke_routes
+from durable_lambda_server.engine import Engine, SystemClock
+from durable_lambda_server.runtime import Runtime
+from durable_lambda_server.store import SqliteStore
 from tests.faults.conftest import APPS, LiveServer
 from tests.faults.invariants import assert_invariants
 from tests.faults.strategies import junk, odd_text
 
-TEMPLATES = [(m, p) for m, p, _ in invoke_routes.ROUTES + function_routes.ROUTES + durable_routes.ROUTES]
+TEMPLATES = [
+    (m, p) for m, p, _ in invoke_routes.ROUTES + function_routes.ROUTES + durable_routes.ROUTES
+]
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
-QUERY_KEYS = ["MaxItems", "Marker", "ReverseOrder", "IncludeExecutionData", "Qualifier", "Statuses",
-              "StartedAfter", "StartedBefore", "CheckpointToken", "FunctionVersion", "DurableExecutionName"]
-QUERY_VALUES = ["", "-1", "0", "1", "1000", "99999999999999999999999", "9" * 5000, "1e400", "inf", "nan",
-                "true", "false", "TRUE", "%ZZ", "%00", "2026-01-01T00:00:00Z", "2026-13-45", "RUNNING", "$LATEST"]
+QUERY_KEYS = [
+    "MaxItems",
+    "Marker",
+    "ReverseOrder",
+    "IncludeExecutionData",
+    "Qualifier",
+    "Statuses",
+    "StartedAfter",
+    "StartedBefore",
+    "CheckpointToken",
+    "FunctionVersion",
+    "DurableExecutionName",
+]
+QUERY_VALUES = [
+    "",
+    "-1",
+    "0",
+    "1",
+    "1000",
+    "99999999999999999999999",
+    "9" * 5000,
+    "1e400",
+    "inf",
+    "nan",
+    "true",
+    "false",
+    "TRUE",
+    "%ZZ",
+    "%00",
+    "2026-01-01T00:00:00Z",
+    "2026-13-45",
+    "RUNNING",
+    "$LATEST",
+]
 PROTECTED = {"fz", "cbw"}
 COUNT = {"requests": 0}
 
@@ -55,8 +87,12 @@ class FuzzServer:
         engine = Engine(SqliteStore(str(self.db)), clock=SystemClock())
         self.runtime = Runtime(engine, invoker="thread")
         app = str(APPS / "fuzz_app.py")
-        self.runtime.register_function("fz", f"{app}:quick", durable=True, execution_timeout_seconds=600)
-        self.runtime.register_function("cbw", f"{app}:waits", durable=True, execution_timeout_seconds=600)
+        self.runtime.register_function(
+            "fz", f"{app}:quick", durable=True, execution_timeout_seconds=600
+        )
+        self.runtime.register_function(
+            "cbw", f"{app}:waits", durable=True, execution_timeout_seconds=600
+        )
         self.runtime.start()
         self.live = LiveServer(self.runtime, tmp)
         done = self.runtime.invoke("fz", '{"x": 1}', execution_name="done")
@@ -66,7 +102,9 @@ class FuzzServer:
         self.arns = [done.arn, waiting]
         self.conn = http.client.HTTPConnection("127.0.0.1", self.live.port, timeout=60)
 
-    def send(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, dict[str, str], bytes]:
+    def send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
         COUNT["requests"] += 1
         for _ in range(2):
             try:
@@ -103,20 +141,42 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzServer
 
 
 def _encodings(value: str) -> st.SearchStrategy[str]:
-    return st.sampled_from([quote(value, safe=""), quote(value, safe=":/$"), quote(quote(value, safe=""), safe=""),
-                            quote(value, safe="") + "%", value.replace(":", "%3a")])
+    return st.sampled_from(
+        [
+            quote(value, safe=""),
+            quote(value, safe=":/$"),
+            quote(quote(value, safe=""), safe=""),
+            quote(value, safe="") + "%",
+            value.replace(":", "%3a"),
+        ]
+    )
 
 
 @st.composite
 def segments(draw: st.DrawFn, server: FuzzServer) -> str:
-    real = [*server.arns, server.callback_id, "fz", "cbw", "fz:$LATEST", "fz:1", "nope",
-            "arn:aws:lambda:us-east-1:000000000000:function:fz", server.arns[0] + "x"]
+    real = [
+        *server.arns,
+        server.callback_id,
+        "fz",
+        "cbw",
+        "fz:$LATEST",
+        "fz:1",
+        "nope",
+        "arn:aws:lambda:us-east-1:000000000000:function:fz",
+        server.arns[0] + "x",
+    ]
     choice = draw(st.integers(0, 3))
     if choice <= 1:
         return draw(st.sampled_from(real).flatmap(_encodings))
     if choice == 2:
-        return draw(st.sampled_from(["%ZZ", "%", "%00", "..", ".", "%2F", "a" * 3000, "%ff%fe", "%ED%A0%80", "$LATEST"]))
-    return quote(draw(odd_text.filter(lambda t: len(t) < 500)) or "x", safe="", errors="surrogatepass")
+        return draw(
+            st.sampled_from(
+                ["%ZZ", "%", "%00", "..", ".", "%2F", "a" * 3000, "%ff%fe", "%ED%A0%80", "$LATEST"]
+            )
+        )
+    return quote(
+        draw(odd_text.filter(lambda t: len(t) < 500)) or "x", safe="", errors="surrogatepass"
+    )
 
 
 @st.composite
@@ -127,26 +187,62 @@ def bodies(draw: st.DrawFn, server: FuzzServer) -> bytes | None:
     if kind == 1:
         return draw(st.binary(max_size=64))
     if kind == 2:
-        return draw(st.sampled_from([b"", b"{", b"null", b"[]", b"\"x\"", b"NaN", b"{\"a\": Infinity}", b"\xff\xfe",
-                                     b'{"x": "\\ud800"}', b'"\\udfff"', b"1" * 400]))
+        return draw(
+            st.sampled_from(
+                [
+                    b"",
+                    b"{",
+                    b"null",
+                    b"[]",
+                    b'"x"',
+                    b"NaN",
+                    b'{"a": Infinity}',
+                    b"\xff\xfe",
+                    b'{"x": "\\ud800"}',
+                    b'"\\udfff"',
+                    b"1" * 400,
+                ]
+            )
+        )
     if kind == 3:
         return json.dumps(draw(junk)).encode()
     if kind == 4:
-        return json.dumps({"CheckpointToken": draw(st.one_of(st.just("t"), junk)),
-                           "Updates": draw(st.one_of(junk, st.lists(junk, max_size=3))),
-                           "ClientToken": draw(st.one_of(st.none(), junk))}).encode()
+        return json.dumps(
+            {
+                "CheckpointToken": draw(st.one_of(st.just("t"), junk)),
+                "Updates": draw(st.one_of(junk, st.lists(junk, max_size=3))),
+                "ClientToken": draw(st.one_of(st.none(), junk)),
+            }
+        ).encode()
     if kind == 5:
-        return json.dumps({"ErrorType": draw(junk), "ErrorMessage": draw(st.one_of(odd_text, junk)),
-                           "StackTrace": draw(st.one_of(st.none(), junk))}).encode()
+        return json.dumps(
+            {
+                "ErrorType": draw(junk),
+                "ErrorMessage": draw(st.one_of(odd_text, junk)),
+                "StackTrace": draw(st.one_of(st.none(), junk)),
+            }
+        ).encode()
     good_zip = _zip({"plain.py": "def handler(event, context):\n    return event\n"})
     body = {
-        "FunctionName": draw(st.one_of(st.sampled_from(["fz2", "fz3", "fz", "bad name!", ""]), junk)),
+        "FunctionName": draw(
+            st.one_of(st.sampled_from(["fz2", "fz3", "fz", "bad name!", ""]), junk)
+        ),
         "Code": draw(st.one_of(st.just({"ZipFile": good_zip}), st.just({"ZipFile": "AA=="}), junk)),
         "Handler": draw(st.one_of(st.just("plain.handler"), junk)),
-        "Name": draw(st.one_of(st.just("live"), junk)), "FunctionVersion": draw(st.one_of(st.just("1"), junk)),
+        "Name": draw(st.one_of(st.just("live"), junk)),
+        "FunctionVersion": draw(st.one_of(st.just("1"), junk)),
     }
-    for key in ("MemorySize", "Timeout", "Environment", "DurableConfig", "RoutingConfig", "Description",
-                "Runtime", "Architectures", "Publish"):
+    for key in (
+        "MemorySize",
+        "Timeout",
+        "Environment",
+        "DurableConfig",
+        "RoutingConfig",
+        "Description",
+        "Runtime",
+        "Architectures",
+        "Publish",
+    ):
         if draw(st.booleans()):
             body[key] = draw(junk)
     return json.dumps(body).encode()
@@ -161,25 +257,45 @@ def requests(draw: st.DrawFn, server: FuzzServer) -> tuple[str, str, dict[str, s
         method, template = draw(st.sampled_from(TEMPLATES))
         if draw(st.integers(0, 9)) == 0:
             method = draw(st.sampled_from(METHODS))
-        parts = [draw(segments(server)) if p.startswith("{") else p for p in template.strip("/").split("/")]
+        parts = [
+            draw(segments(server)) if p.startswith("{") else p
+            for p in template.strip("/").split("/")
+        ]
         path = "/" + "/".join(parts)
-    query = draw(st.lists(st.tuples(st.sampled_from(QUERY_KEYS), st.sampled_from(QUERY_VALUES)), max_size=3))
+    query = draw(
+        st.lists(st.tuples(st.sampled_from(QUERY_KEYS), st.sampled_from(QUERY_VALUES)), max_size=3)
+    )
     if query:
         path += "?" + "&".join(f"{k}={v}" for k, v in query)
     if method == "DELETE" and any(name in path for name in PROTECTED):
         method = "GET"  # keep the fixture functions alive for the rest of the run
-    headers = {"Content-Type": draw(st.sampled_from(["application/json", "text/plain", "application/x-amz-json-1.1"]))}
+    headers = {
+        "Content-Type": draw(
+            st.sampled_from(["application/json", "text/plain", "application/x-amz-json-1.1"])
+        )
+    }
     if draw(st.booleans()):
-        headers["X-Amz-Invocation-Type"] = draw(st.sampled_from(["Event", "DryRun", "RequestResponse", "Bogus", ""]))
+        headers["X-Amz-Invocation-Type"] = draw(
+            st.sampled_from(["Event", "DryRun", "RequestResponse", "Bogus", ""])
+        )
     if draw(st.booleans()):
-        headers["X-Amz-Durable-Execution-Name"] = draw(st.sampled_from(["done", "n1", "bad name", "x" * 65]))
+        headers["X-Amz-Durable-Execution-Name"] = draw(
+            st.sampled_from(["done", "n1", "bad name", "x" * 65])
+        )
     body = draw(bodies(server))
     if "cbw" in path and "invocations" in path:
         headers["X-Amz-Invocation-Type"] = "Event"  # a RequestResponse would wait for the callback
     return method, path, headers, body
 
 
-def check_response(method: str, path: str, status: int, headers: dict[str, str], raw: bytes, body: bytes | None = None) -> None:
+def check_response(
+    method: str,
+    path: str,
+    status: int,
+    headers: dict[str, str],
+    raw: bytes,
+    body: bytes | None = None,
+) -> None:
     where = f"{method} {path[:200]} -> {status}"
     assert status < 500, f"{where}: {raw[:500]!r}"
     if status < 400:
@@ -202,10 +318,17 @@ COLLECT = os.environ.get("FAULTS_HTTP_COLLECT") == "1"
 FOUND: dict[str, str] = {}
 
 
-@settings(max_examples=EXAMPLES, derandomize=os.environ.get("FAULTS_FUZZ_RANDOM") != "1", deadline=None,
-          database=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=os.environ.get("FAULTS_FUZZ_RANDOM") != "1",
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
-def test_no_request_gets_a_5xx_and_errors_are_lambda_shaped(fuzz_server: FuzzServer, data: st.DataObject) -> None:
+def test_no_request_gets_a_5xx_and_errors_are_lambda_shaped(
+    fuzz_server: FuzzServer, data: st.DataObject
+) -> None:
     for _ in range(3):
         method, path, headers, body = data.draw(requests(fuzz_server))
         status, resp_headers, raw = fuzz_server.send(method, path, headers, body)
@@ -215,7 +338,10 @@ def test_no_request_gets_a_5xx_and_errors_are_lambda_shaped(fuzz_server: FuzzSer
         try:
             check_response(method, path, status, resp_headers, raw, body)
         except AssertionError as err:
-            FOUND.setdefault(f"{method} {path.split('?')[0][:60]} {status}", f"{err} body={body!r:.300} headers={headers}")
+            FOUND.setdefault(
+                f"{method} {path.split('?')[0][:60]} {status}",
+                f"{err} body={body!r:.300} headers={headers}",
+            )
 
 
 def test_fuzzing_left_the_store_consistent(fuzz_server: FuzzServer) -> None:
@@ -232,22 +358,37 @@ GOOD_ZIP = _zip({"plain.py": "def handler(event, context):\n    return event\n"}
 
 
 def test_list_functions_with_a_huge_marker(fuzz_server: FuzzServer) -> None:
-    status, headers, raw = fuzz_server.send("GET", "/2015-03-31/functions?Marker=" + "9" * 5000, {}, None)
+    status, headers, raw = fuzz_server.send(
+        "GET", "/2015-03-31/functions?Marker=" + "9" * 5000, {}, None
+    )
     check_response("GET", "/2015-03-31/functions", status, headers, raw)
 
 
 def test_create_function_with_a_non_numeric_memory_size(fuzz_server: FuzzServer) -> None:
-    body = {"FunctionName": "mem", "Code": {"ZipFile": "AA=="}, "Handler": "a.b", "MemorySize": "abc"}
-    status, headers, raw = fuzz_server.send("POST", "/2015-03-31/functions", {}, json.dumps(body).encode())
+    body = {
+        "FunctionName": "mem",
+        "Code": {"ZipFile": "AA=="},
+        "Handler": "a.b",
+        "MemorySize": "abc",
+    }
+    status, headers, raw = fuzz_server.send(
+        "POST", "/2015-03-31/functions", {}, json.dumps(body).encode()
+    )
     check_response("POST", "/2015-03-31/functions", status, headers, raw)
 
 
 def test_create_function_cannot_write_outside_the_state_dir(fuzz_server: FuzzServer) -> None:
     name = f"escape-{os.getpid()}"
     outside = fuzz_server.db.parent.parent / name
-    body = {"FunctionName": f"../../{name}", "Code": {"ZipFile": GOOD_ZIP}, "Handler": "plain.handler"}
+    body = {
+        "FunctionName": f"../../{name}",
+        "Code": {"ZipFile": GOOD_ZIP},
+        "Handler": "plain.handler",
+    }
     try:
-        status, _, _ = fuzz_server.send("POST", "/2015-03-31/functions", {}, json.dumps(body).encode())
+        status, _, _ = fuzz_server.send(
+            "POST", "/2015-03-31/functions", {}, json.dumps(body).encode()
+        )
         assert status == 400
         assert not outside.exists(), f"code unpacked outside the state directory: {outside}"
     finally:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from durable_lambda.runtime.leases import (
+from durable_lambda_server.runtime.leases import (
     host_key,
     new_owner_id,
     owner_is_provably_dead,
@@ -38,13 +38,18 @@ def test_dead_worker_runtime_is_recovered_at_once_and_not_charged(rig: Rig) -> N
     arn = rig.start()
     rig.engine.claim_invocation(f"{host_key()}:{dead_pid()}:abc:w", 60)
     assert rig.engine.claim_invocation("w2", 60) is None  # the lease is live
-    assert rig.engine.release_dead_leases(owner_is_provably_dead, forgive=owner_isolated_handlers) == [arn]
+    assert rig.engine.release_dead_leases(
+        owner_is_provably_dead, forgive=owner_isolated_handlers
+    ) == [arn]
     ticket = rig.engine.claim_invocation("w2", 60)
     assert ticket is not None and ticket.arn == arn
     row = rig.snapshot().executions[arn]
     assert row["failed_invocations"] == 0 and row["attempt"] == 2
-    lost = [e for e in rig.engine.get_history(arn, include_execution_data=True)["Events"]
-            if e["EventType"] == "InvocationCompleted"]
+    lost = [
+        e
+        for e in rig.engine.get_history(arn, include_execution_data=True)["Events"]
+        if e["EventType"] == "InvocationCompleted"
+    ]
     assert len(lost) == 1 and "the runtime running it died" in str(lost[0])
     assert_invariants(rig.path)
 
@@ -52,7 +57,9 @@ def test_dead_worker_runtime_is_recovered_at_once_and_not_charged(rig: Rig) -> N
 def test_dead_in_process_runtime_is_recovered_at_once_and_charged(rig: Rig) -> None:
     arn = rig.start()
     rig.engine.claim_invocation(f"{host_key()}:{dead_pid()}:abc:i", 60)
-    assert rig.engine.release_dead_leases(owner_is_provably_dead, forgive=owner_isolated_handlers) == [arn]
+    assert rig.engine.release_dead_leases(
+        owner_is_provably_dead, forgive=owner_isolated_handlers
+    ) == [arn]
     assert rig.engine.claim_invocation("w2", 60) is not None
     assert rig.snapshot().executions[arn]["failed_invocations"] == 1
     assert_invariants(rig.path)
@@ -63,5 +70,8 @@ def test_live_or_foreign_owners_keep_their_leases(rig: Rig) -> None:
     rig.engine.claim_invocation(f"{host_key()}:{os.getppid()}:abc:w", 60)
     other = rig.start(name="second")
     rig.engine.claim_invocation(f"elsewhere#1:{dead_pid()}:abc:w", 60, other)
-    assert rig.engine.release_dead_leases(owner_is_provably_dead, forgive=owner_isolated_handlers) == []
+    assert (
+        rig.engine.release_dead_leases(owner_is_provably_dead, forgive=owner_isolated_handlers)
+        == []
+    )
     assert rig.engine.claim_invocation("w2", 60) is None

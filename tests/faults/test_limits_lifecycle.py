@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.engine import Engine, FakeClock, FunctionRecord, StartExecution
-from durable_lambda.engine.invocations import MAX_FAILED_INVOCATIONS
-from durable_lambda.runtime import Runtime
-from durable_lambda.store import SqliteStore
-from durable_lambda.wire.errors import (
+from durable_lambda_server.engine import Engine, FakeClock, FunctionRecord, StartExecution
+from durable_lambda_server.engine.invocations import MAX_FAILED_INVOCATIONS
+from durable_lambda_server.runtime import Runtime
+from durable_lambda_server.store import SqliteStore
+from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,
     RequestTooLargeException,
     ResourceNotFoundException,
@@ -55,9 +55,18 @@ def test_expired_lease_counts_as_a_failed_attempt(rig: Rig) -> None:
     completed = [e for e in events if e["EventType"] == "InvocationCompleted"]
     assert len(completed) == 1
     assert completed[0]["InvocationCompletedDetails"]["RequestId"] == first.request_id
-    assert completed[0]["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"] == "Runtime.ExitError"
+    assert (
+        completed[0]["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"]
+        == "Runtime.ExitError"
+    )
     # a clean completion resets the budget (PENDING on a wait: something is pending)
-    wait = {"Id": "w", "Type": "WAIT", "SubType": "Wait", "Action": "START", "WaitOptions": {"WaitSeconds": 5}}
+    wait = {
+        "Id": "w",
+        "Type": "WAIT",
+        "SubType": "Wait",
+        "Action": "START",
+        "WaitOptions": {"WaitSeconds": 5},
+    }
     rig.checkpoint(arn, second.event["CheckpointToken"], wait)
     assert rig.engine.complete_invocation(second, output={"Status": "PENDING"})
     assert rig.snapshot().executions[arn]["failed_invocations"] == 0
@@ -80,8 +89,11 @@ def test_execution_whose_invocations_keep_dying_fails(rig: Rig) -> None:
     assert execution["Error"]["ErrorType"] == "Runtime.ExitError"
     assert dispatched == MAX_FAILED_INVOCATIONS
     events = rig.engine.get_history(arn, include_execution_data=True)["Events"]
-    errors = [e["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"]
-              for e in events if e["EventType"] == "InvocationCompleted"]
+    errors = [
+        e["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"]
+        for e in events
+        if e["EventType"] == "InvocationCompleted"
+    ]
     assert errors == ["Runtime.ExitError"] * MAX_FAILED_INVOCATIONS
     assert events[-1]["EventType"] == "ExecutionFailed"
     # nothing is dispatched for it any more; other executions still are
@@ -121,12 +133,16 @@ def test_checkpoint_beyond_the_operation_cap_is_rejected_whole(small_rig: Rig) -
     arn = rig.start()
     token = rig.claim(arn).event["CheckpointToken"]
     # the EXECUTION operation plus four steps: exactly at the cap
-    token = rig.checkpoint(arn, token, *(step(f"s{i}", "START") for i in range(4)))["CheckpointToken"]
+    token = rig.checkpoint(arn, token, *(step(f"s{i}", "START") for i in range(4)))[
+        "CheckpointToken"
+    ]
     before = _state(rig)
     with pytest.raises(InvalidParameterValueException) as info:
         rig.checkpoint(arn, token, step("s0", "SUCCEED", Payload="1"), step("s4", "START"))
     assert "limit of 5 operations per execution" in info.value.message
-    assert not info.value.message.startswith("Invalid checkpoint token")  # the SDK fails the execution
+    assert not info.value.message.startswith(
+        "Invalid checkpoint token"
+    )  # the SDK fails the execution
     assert _state(rig) == before  # nothing half-written: not even s0's SUCCEED
     # the token did not rotate; updates of existing operations still go through
     out = rig.checkpoint(arn, token, step("s0", "SUCCEED", Payload="1"))
@@ -147,7 +163,9 @@ def test_checkpoint_item_over_256_kb_is_rejected(rig: Rig) -> None:
     with pytest.raises(RequestTooLargeException):
         rig.checkpoint(arn, token, step("big", "SUCCEED", Payload="x" * (262_144 + 1)))
     assert _state(rig) == before
-    out = rig.checkpoint(arn, token, step("ok", "SUCCEED", Payload="é" * (262_144 // 2)))  # exactly 256 KB
+    out = rig.checkpoint(
+        arn, token, step("ok", "SUCCEED", Payload="é" * (262_144 // 2))
+    )  # exactly 256 KB
     assert out["NewExecutionState"]["Operations"][-1]["Status"] == "SUCCEEDED"
 
 
@@ -159,7 +177,10 @@ def test_durable_response_over_6_mb_is_a_failed_invocation(rig: Rig) -> None:
     ex = rig.snapshot().executions[arn]
     assert ex["status"] == "RUNNING" and ex["failed_invocations"] == 1 and ex["needs_invoke"] == 1
     last = rig.engine.get_history(arn, include_execution_data=True)["Events"][-1]
-    assert last["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"] == "Function.ResponseSizeTooLarge"
+    assert (
+        last["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"]
+        == "Function.ResponseSizeTooLarge"
+    )
 
 
 def test_plain_response_over_6_mb_fails_the_invocation(rig: Rig) -> None:
@@ -168,7 +189,10 @@ def test_plain_response_over_6_mb_fails_the_invocation(rig: Rig) -> None:
     ticket = rig.claim(arn)
     assert rig.engine.complete_invocation(ticket, output="x" * (6 * 1024 * 1024 + 100))
     execution = rig.engine.get_execution(arn)
-    assert execution["Status"] == "FAILED" and execution["Error"]["ErrorType"] == "Function.ResponseSizeTooLarge"
+    assert (
+        execution["Status"] == "FAILED"
+        and execution["Error"]["ErrorType"] == "Function.ResponseSizeTooLarge"
+    )
     arn = rig.engine.start_execution(StartExecution(function_name="plain", input_payload="{}")).arn
     assert rig.engine.complete_invocation(rig.claim(arn), output="x" * (6 * 1024 * 1024 - 100))
     assert rig.engine.get_execution(arn)["Status"] == "SUCCEEDED"
@@ -177,12 +201,16 @@ def test_plain_response_over_6_mb_fails_the_invocation(rig: Rig) -> None:
 # -- retention --------------------------------------------------------------------------------------
 def _finish(rig: Rig, name: str) -> str:
     arn = rig.start(name=name)
-    assert rig.engine.complete_invocation(rig.claim(arn), output={"Status": "SUCCEEDED", "Result": '"ok"'})
+    assert rig.engine.complete_invocation(
+        rig.claim(arn), output={"Status": "SUCCEEDED", "Result": '"ok"'}
+    )
     return arn
 
 
 def test_retention_deletes_finished_executions_after_their_period(rig: Rig) -> None:
-    rig.engine.put_function(FunctionRecord(name="fn", handler="app.py:handler", retention_period_days=3))
+    rig.engine.put_function(
+        FunctionRecord(name="fn", handler="app.py:handler", retention_period_days=3)
+    )
     done = _finish(rig, "done")
     finished_ms = rig.clock.now_ms()
     # a stopped execution that owns a callback row
@@ -217,7 +245,9 @@ def test_retention_deletes_finished_executions_after_their_period(rig: Rig) -> N
     assert not check_snapshot(snap)
 
     # the name is free again: a new execution, not the deleted one
-    again = rig.engine.start_execution(StartExecution(function_name="fn", input_payload='{"k": 1}', execution_name="done"))
+    again = rig.engine.start_execution(
+        StartExecution(function_name="fn", input_payload='{"k": 1}', execution_name="done")
+    )
     assert again.created and again.arn != done
 
     rig.clock.advance(365 * DAY_MS)  # running executions are never deleted, however old
@@ -226,9 +256,13 @@ def test_retention_deletes_finished_executions_after_their_period(rig: Rig) -> N
 
 
 def test_each_execution_keeps_the_retention_of_its_version(rig: Rig) -> None:
-    rig.engine.put_function(FunctionRecord(name="fn", handler="app.py:handler", retention_period_days=1))
+    rig.engine.put_function(
+        FunctionRecord(name="fn", handler="app.py:handler", retention_period_days=1)
+    )
     short = _finish(rig, "short")
-    rig.engine.put_function(FunctionRecord(name="fn", handler="app.py:handler", retention_period_days=30))
+    rig.engine.put_function(
+        FunctionRecord(name="fn", handler="app.py:handler", retention_period_days=30)
+    )
     long = _finish(rig, "long")
     rig.clock.advance(DAY_MS)
     assert rig.engine.delete_expired_executions() == 1
@@ -243,11 +277,17 @@ def test_dispatcher_sweeps_expired_executions_in_batches(tmp_path: Path) -> None
     try:
         arns = []
         for i in range(150):
-            arn = engine.start_execution(StartExecution(function_name="fn", input_payload="{}", execution_name=f"e{i}")).arn
+            arn = engine.start_execution(
+                StartExecution(function_name="fn", input_payload="{}", execution_name=f"e{i}")
+            ).arn
             engine.stop_execution(arn)
             arns.append(arn)
-        keep = engine.start_execution(StartExecution(function_name="fn", input_payload="{}", execution_name="keep")).arn
-        assert engine.claim_invocation("elsewhere", 400 * 86_400) is not None  # running, leased elsewhere
+        keep = engine.start_execution(
+            StartExecution(function_name="fn", input_payload="{}", execution_name="keep")
+        ).arn
+        assert (
+            engine.claim_invocation("elsewhere", 400 * 86_400) is not None
+        )  # running, leased elsewhere
         clock.advance(DAY_MS)
         runtime.dispatcher.step()  # one batch of 100
         assert len(engine.list_executions("fn")["DurableExecutions"]) == 51

@@ -21,8 +21,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from durable_lambda.runtime import Runtime
-from durable_lambda.wire.errors import ServiceException, TooManyRequestsException
+from durable_lambda_server.runtime import Runtime
+from durable_lambda_server.wire.errors import ServiceException, TooManyRequestsException
 from tests.faults.conftest import Disk, LiveServer, Rig, lock_database
 from tests.faults.invariants import check_snapshot
 
@@ -41,8 +41,15 @@ def _state(rig: Rig) -> tuple[Any, ...]:
 def _callback(rig: Rig) -> tuple[str, Any, str, str]:
     arn = rig.start()
     ticket = rig.claim(arn)
-    resp = rig.checkpoint(arn, ticket.event["CheckpointToken"], {"Id": "cb", "Type": "CALLBACK", "Action": "START"})
-    return arn, ticket, resp["CheckpointToken"], resp["NewExecutionState"]["Operations"][-1]["CallbackDetails"]["CallbackId"]
+    resp = rig.checkpoint(
+        arn, ticket.event["CheckpointToken"], {"Id": "cb", "Type": "CALLBACK", "Action": "START"}
+    )
+    return (
+        arn,
+        ticket,
+        resp["CheckpointToken"],
+        resp["NewExecutionState"]["Operations"][-1]["CallbackDetails"]["CallbackId"],
+    )
 
 
 def test_locked_database_is_429_and_changes_nothing(busy_rig: Rig) -> None:
@@ -54,7 +61,9 @@ def test_locked_database_is_429_and_changes_nothing(busy_rig: Rig) -> None:
         before = _state(rig)
         calls = {
             "checkpoint": lambda: rig.checkpoint(arn, token, step("s", "START")),
-            "complete": lambda: rig.engine.complete_invocation(ticket, output={"Status": "PENDING"}),
+            "complete": lambda: rig.engine.complete_invocation(
+                ticket, output={"Status": "PENDING"}
+            ),
             "callback": lambda: rig.engine.send_callback_success(callback_id, b"1"),
             "start": lambda: rig.start(name="new"),
             "claim": lambda: rig.engine.claim_invocation("w", 60),
@@ -85,10 +94,15 @@ def test_locked_database_over_http_is_a_retryable_429(busy_rig: Rig, tmp_path: P
     arn, _ticket, token, callback_id = _callback(rig)
     srv = LiveServer(Runtime(rig.engine), tmp_path)
     try:
+
         def client(attempts: int) -> Any:
             return boto3.client(
-                "lambda", endpoint_url=srv.url, region_name="us-east-1", aws_access_key_id="test",
-                aws_secret_access_key="test", config=Config(retries={"max_attempts": attempts, "mode": "standard"}),
+                "lambda",
+                endpoint_url=srv.url,
+                region_name="us-east-1",
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+                config=Config(retries={"max_attempts": attempts, "mode": "standard"}),
             )
 
         blocker = lock_database(rig.path)
@@ -100,13 +114,17 @@ def test_locked_database_over_http_is_a_retryable_429(busy_rig: Rig, tmp_path: P
             assert err["ResponseMetadata"]["HTTPStatusCode"] == 429
             assert err["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
             path = f"/2025-12-01/durable-executions/{quote(arn, safe='')}/checkpoint"
-            status, headers, body = srv.json("POST", path, {"CheckpointToken": token, "Updates": [step("s", "START")]})
+            status, headers, body = srv.json(
+                "POST", path, {"CheckpointToken": token, "Updates": [step("s", "START")]}
+            )
             assert status == 429 and headers["x-amzn-errortype"] == "TooManyRequestsException"
             assert body["message"]
             # botocore retries the 429 by itself and gets through once the lock is released
             release = threading.Timer(0.3, blocker.rollback)
             release.start()
-            client(5).send_durable_execution_callback_success(CallbackId=callback_id, Result=b'"ok"')
+            client(5).send_durable_execution_callback_success(
+                CallbackId=callback_id, Result=b'"ok"'
+            )
             release.join()
         finally:
             blocker.rollback()
@@ -124,7 +142,9 @@ def test_full_disk_is_a_500_and_rolls_back(full_rig: Rig, disk: Disk) -> None:
     before = _state(rig)
     disk.set_full(True)
     calls = {
-        "checkpoint": lambda: rig.checkpoint(arn, token, step("s", "START"), step("s", "SUCCEED", Payload=BIG)),
+        "checkpoint": lambda: rig.checkpoint(
+            arn, token, step("s", "START"), step("s", "SUCCEED", Payload=BIG)
+        ),
         "callback": lambda: rig.engine.send_callback_success(callback_id, BIG.encode()[:250_000]),
         "start": lambda: rig.start(payload=BIG, name="new"),
     }
@@ -143,13 +163,18 @@ def test_full_disk_is_a_500_and_rolls_back(full_rig: Rig, disk: Disk) -> None:
     assert not check_snapshot(rig.snapshot())
 
 
-def test_full_disk_over_http_is_a_service_exception(full_rig: Rig, disk: Disk, tmp_path: Path) -> None:
+def test_full_disk_over_http_is_a_service_exception(
+    full_rig: Rig, disk: Disk, tmp_path: Path
+) -> None:
     rig = full_rig
     arn, _ticket, token, _callback_id = _callback(rig)
     srv = LiveServer(Runtime(rig.engine), tmp_path)
     try:
         path = f"/2025-12-01/durable-executions/{quote(arn, safe='')}/checkpoint"
-        body = {"CheckpointToken": token, "Updates": [step("s", "START"), step("s", "SUCCEED", Payload=BIG)]}
+        body = {
+            "CheckpointToken": token,
+            "Updates": [step("s", "START"), step("s", "SUCCEED", Payload=BIG)],
+        }
         disk.set_full(True)
         status, headers, answer = srv.json("POST", path, body)
         assert status == 500 and headers["x-amzn-errortype"] == "ServiceException"

@@ -8,8 +8,11 @@ import math
 
 import pytest
 
-from durable_lambda.engine.ids import IdSource
-from durable_lambda.wire.errors import INVALID_CHECKPOINT_TOKEN, InvalidParameterValueException
+from durable_lambda_server.engine.ids import IdSource
+from durable_lambda_server.wire.errors import (
+    INVALID_CHECKPOINT_TOKEN,
+    InvalidParameterValueException,
+)
 from tests.faults.conftest import Rig
 
 
@@ -66,6 +69,8 @@ def test_a_callback_id_completes_only_its_own_execution(rig: Rig) -> None:
     assert "CallbackSucceeded" in rig.types(arn_a)
     assert "CallbackSucceeded" not in rig.types(arn_b)
     with pytest.raises(InvalidParameterValueException):
-        rig.engine.send_callback_success(callback_a[:-2] + ("AA" if not callback_a.endswith("AA") else "BB"), b"1")
+        rig.engine.send_callback_success(
+            callback_a[:-2] + ("AA" if not callback_a.endswith("AA") else "BB"), b"1"
+        )
     rig.engine.send_callback_failure(callback_b, {"ErrorType": "No", "ErrorMessage": "b"})
     assert "CallbackFailed" in rig.types(arn_b) and "CallbackFailed" not in rig.types(arn_a)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.live import Server, zip_of
 
-DURABLE_APP = '''
+DURABLE_APP = """
 from durable_lambda import durable_execution
 from durable_lambda.config import Duration
 
@@ -38,15 +38,15 @@ def approval(event, context):
 def crash(event, context):
     import os
     os._exit(1)
-'''
+"""
 
-PLAIN_APP = '''
+PLAIN_APP = """
 import os
 
 
 def handler(event, context):
     return {"echo": event, "greeting": os.environ.get("GREETING"), "version": context.function_version}
-'''
+"""
 
 
 @pytest.fixture
@@ -61,11 +61,18 @@ def client(server: Server) -> Any:
     return server.client()
 
 
-def create(client: Any, name: str, handler: str, *, durable: bool = True, **extra: Any) -> dict[str, Any]:
+def create(
+    client: Any, name: str, handler: str, *, durable: bool = True, **extra: Any
+) -> dict[str, Any]:
     files = {"app.py": DURABLE_APP} if durable else {"plain.py": PLAIN_APP}
     kwargs: dict[str, Any] = {
-        "FunctionName": name, "Runtime": "python3.13", "Role": "arn:aws:iam::000000000000:role/x",
-        "Handler": handler, "Code": {"ZipFile": zip_of(files)}, "Timeout": 30, **extra,
+        "FunctionName": name,
+        "Runtime": "python3.13",
+        "Role": "arn:aws:iam::000000000000:role/x",
+        "Handler": handler,
+        "Code": {"ZipFile": zip_of(files)},
+        "Timeout": 30,
+        **extra,
     }
     if durable:
         kwargs["DurableConfig"] = {"ExecutionTimeout": 600, "RetentionPeriodInDays": 7}
@@ -95,7 +102,9 @@ def wait_event(client: Any, arn: str, event_type: str, timeout: float = 30) -> d
 
 def test_durable_function_request_response_history_and_listing(client: Any) -> None:
     config = create(client, "doubler", "app.handler")
-    assert config["FunctionName"] == "doubler" and config["DurableConfig"]["ExecutionTimeout"] == 600
+    assert (
+        config["FunctionName"] == "doubler" and config["DurableConfig"]["ExecutionTimeout"] == 600
+    )
     assert client.get_function(FunctionName="doubler")["Configuration"]["Handler"] == "app.handler"
     started = time.monotonic()
     response = client.invoke(FunctionName="doubler", Payload=json.dumps({"n": 21}))
@@ -107,15 +116,27 @@ def test_durable_function_request_response_history_and_listing(client: Any) -> N
     assert ":function:doubler:$LATEST/durable-execution/" in arn
     execution = client.get_durable_execution(DurableExecutionArn=arn)
     assert execution["Status"] == "SUCCEEDED" and json.loads(execution["Result"]) == {"doubled": 42}
-    assert isinstance(execution["StartTimestamp"], datetime) and execution["StartTimestamp"].year >= 2025
+    assert (
+        isinstance(execution["StartTimestamp"], datetime)
+        and execution["StartTimestamp"].year >= 2025
+    )
     events = client.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
     assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
     assert all(isinstance(e["EventTimestamp"], datetime) for e in events)
     types = [e["EventType"] for e in events]
-    assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded" and "WaitSucceeded" in types
+    assert (
+        types[0] == "ExecutionStarted"
+        and types[-1] == "ExecutionSucceeded"
+        and "WaitSucceeded" in types
+    )
     listed = client.list_durable_executions_by_function(FunctionName="doubler")["DurableExecutions"]
     assert [e["DurableExecutionArn"] for e in listed] == [arn]
-    assert client.list_durable_executions_by_function(FunctionName="doubler", Statuses=["RUNNING"])["DurableExecutions"] == []
+    assert (
+        client.list_durable_executions_by_function(FunctionName="doubler", Statuses=["RUNNING"])[
+            "DurableExecutions"
+        ]
+        == []
+    )
 
 
 def test_event_invoke_returns_202_and_execution_finishes(client: Any) -> None:
@@ -129,8 +150,12 @@ def test_event_invoke_returns_202_and_execution_finishes(client: Any) -> None:
 
 def test_named_execution_is_idempotent(client: Any) -> None:
     create(client, "doubler", "app.handler")
-    first = client.invoke(FunctionName="doubler", Payload=b'{"n": 2}', DurableExecutionName="order-1")
-    again = client.invoke(FunctionName="doubler", Payload=b'{"n": 2}', DurableExecutionName="order-1")
+    first = client.invoke(
+        FunctionName="doubler", Payload=b'{"n": 2}', DurableExecutionName="order-1"
+    )
+    again = client.invoke(
+        FunctionName="doubler", Payload=b'{"n": 2}', DurableExecutionName="order-1"
+    )
     assert first["DurableExecutionArn"] == again["DurableExecutionArn"]
     with pytest.raises(ClientError) as err:
         client.invoke(FunctionName="doubler", Payload=b'{"n": 3}', DurableExecutionName="order-1")
@@ -139,7 +164,9 @@ def test_named_execution_is_idempotent(client: Any) -> None:
 
 def test_callback_answered_over_the_api(client: Any) -> None:
     create(client, "approver", "app.approval")
-    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
+    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")[
+        "DurableExecutionArn"
+    ]
     started = wait_event(client, arn, "CallbackStarted")
     callback_id = started["CallbackStartedDetails"]["CallbackId"]
     client.send_durable_execution_callback_heartbeat(CallbackId=callback_id)
@@ -153,7 +180,9 @@ def test_callback_answered_over_the_api(client: Any) -> None:
 
 def test_callback_failure_fails_the_execution(client: Any) -> None:
     create(client, "approver", "app.approval")
-    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
+    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")[
+        "DurableExecutionArn"
+    ]
     callback_id = wait_event(client, arn, "CallbackStarted")["CallbackStartedDetails"]["CallbackId"]
     client.send_durable_execution_callback_failure(
         CallbackId=callback_id, Error={"ErrorType": "Rejected", "ErrorMessage": "no"}
@@ -163,7 +192,9 @@ def test_callback_failure_fails_the_execution(client: Any) -> None:
 
 def test_stop_execution(client: Any) -> None:
     create(client, "approver", "app.approval")
-    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
+    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")[
+        "DurableExecutionArn"
+    ]
     wait_event(client, arn, "CallbackStarted")
     stopped = client.stop_durable_execution(
         DurableExecutionArn=arn, Error={"ErrorType": "Cancelled", "ErrorMessage": "by test"}
@@ -174,11 +205,21 @@ def test_stop_execution(client: Any) -> None:
 
 
 def test_plain_function_versions_and_aliases(client: Any) -> None:
-    config = create(client, "greeter", "plain.handler", durable=False, Environment={"Variables": {"GREETING": "hi"}})
+    config = create(
+        client,
+        "greeter",
+        "plain.handler",
+        durable=False,
+        Environment={"Variables": {"GREETING": "hi"}},
+    )
     assert "DurableConfig" not in config
     response = client.invoke(FunctionName="greeter", Payload=b'{"a": 1}')
     assert "DurableExecutionArn" not in response
-    assert json.loads(response["Payload"].read()) == {"echo": {"a": 1}, "greeting": "hi", "version": "$LATEST"}
+    assert json.loads(response["Payload"].read()) == {
+        "echo": {"a": 1},
+        "greeting": "hi",
+        "version": "$LATEST",
+    }
     version = client.publish_version(FunctionName="greeter")
     assert version["Version"] == "1" and version["FunctionArn"].endswith(":greeter:1")
     alias = client.create_alias(FunctionName="greeter", Name="live", FunctionVersion="1")
@@ -188,7 +229,9 @@ def test_plain_function_versions_and_aliases(client: Any) -> None:
     via_alias = client.invoke(FunctionName="greeter", Qualifier="live", Payload=b"{}")
     assert via_alias["ExecutedVersion"] == "1"
     assert json.loads(via_alias["Payload"].read())["version"] == "1"
-    assert [v["Version"] for v in client.list_versions_by_function(FunctionName="greeter")["Versions"]] == ["$LATEST", "1"]
+    assert [
+        v["Version"] for v in client.list_versions_by_function(FunctionName="greeter")["Versions"]
+    ] == ["$LATEST", "1"]
     assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["greeter"]
     client.delete_alias(FunctionName="greeter", Name="live")
     client.delete_function(FunctionName="greeter")
@@ -217,7 +260,9 @@ def test_client_errors(client: Any, server: Server) -> None:
         create(client, "doubler", "app.handler")
     assert err.value.response["Error"]["Code"] == "ResourceConflictException"
     with pytest.raises(ClientError) as err:
-        client.get_durable_execution(DurableExecutionArn="arn:aws:lambda:us-east-1:000000000000:function:x:$LATEST/durable-execution/a/b")
+        client.get_durable_execution(
+            DurableExecutionArn="arn:aws:lambda:us-east-1:000000000000:function:x:$LATEST/durable-execution/a/b"
+        )
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     request = urllib.request.Request(f"{server.url}/2099-01-01/nothing", method="GET")
     with pytest.raises(urllib.error.HTTPError) as http:
@@ -228,12 +273,17 @@ def test_client_errors(client: Any, server: Server) -> None:
     bad = urllib.request.Request(f"{server.url}/2015-03-31/functions", data=b"{oops", method="POST")
     with pytest.raises(urllib.error.HTTPError) as http:
         urllib.request.urlopen(bad, timeout=10)
-    assert http.value.code == 400 and http.value.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
+    assert (
+        http.value.code == 400
+        and http.value.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"
+    )
 
 
 def test_crashing_handler_does_not_take_the_server_down(client: Any) -> None:
     create(client, "crasher", "app.crash")
-    arn = client.invoke(FunctionName="crasher", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
+    arn = client.invoke(FunctionName="crasher", InvocationType="Event", Payload=b"{}")[
+        "DurableExecutionArn"
+    ]
     wait_event(client, arn, "InvocationCompleted")
     create(client, "doubler", "app.handler")
     response = client.invoke(FunctionName="doubler", Payload=b'{"n": 4}')
@@ -241,25 +291,32 @@ def test_crashing_handler_does_not_take_the_server_down(client: Any) -> None:
     client.stop_durable_execution(DurableExecutionArn=arn)
 
 
-
 def test_blocking_invoke_leaves_the_server_responsive_and_reports_failure(client: Any) -> None:
     create(client, "approver", "app.approval")
     outcome: dict[str, Any] = {}
 
     def blocking() -> None:
-        response = client.invoke(FunctionName="approver", Payload=b"{}", DurableExecutionName="blocked")
+        response = client.invoke(
+            FunctionName="approver", Payload=b"{}", DurableExecutionName="blocked"
+        )
         outcome.update(response, body=json.loads(response["Payload"].read()))
 
     thread = threading.Thread(target=blocking)
     thread.start()
     deadline = time.monotonic() + 30
-    while not client.list_durable_executions_by_function(FunctionName="approver")["DurableExecutions"]:
+    while not client.list_durable_executions_by_function(FunctionName="approver")[
+        "DurableExecutions"
+    ]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    arn = client.list_durable_executions_by_function(FunctionName="approver")["DurableExecutions"][0]["DurableExecutionArn"]
+    arn = client.list_durable_executions_by_function(FunctionName="approver")["DurableExecutions"][
+        0
+    ]["DurableExecutionArn"]
     callback_id = wait_event(client, arn, "CallbackStarted")["CallbackStartedDetails"]["CallbackId"]
     assert thread.is_alive()  # still blocked while the API keeps answering
-    client.send_durable_execution_callback_failure(CallbackId=callback_id, Error={"ErrorType": "Rejected", "ErrorMessage": "no"})
+    client.send_durable_execution_callback_failure(
+        CallbackId=callback_id, Error={"ErrorType": "Rejected", "ErrorMessage": "no"}
+    )
     thread.join(timeout=30)
     assert outcome["StatusCode"] == 200 and outcome["FunctionError"] == "Unhandled"
     assert outcome["DurableExecutionArn"] == arn and "errorType" in outcome["body"]
@@ -267,11 +324,17 @@ def test_blocking_invoke_leaves_the_server_responsive_and_reports_failure(client
 
 def test_sdk_facing_operations_reject_bad_tokens(client: Any) -> None:
     create(client, "approver", "app.approval")
-    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
+    arn = client.invoke(FunctionName="approver", InvocationType="Event", Payload=b"{}")[
+        "DurableExecutionArn"
+    ]
     wait_event(client, arn, "CallbackStarted")
     for call in (
-        lambda: client.get_durable_execution_state(DurableExecutionArn=arn, CheckpointToken="c3RhbGU="),
-        lambda: client.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken="c3RhbGU=", Updates=[]),
+        lambda: client.get_durable_execution_state(
+            DurableExecutionArn=arn, CheckpointToken="c3RhbGU="
+        ),
+        lambda: client.checkpoint_durable_execution(
+            DurableExecutionArn=arn, CheckpointToken="c3RhbGU=", Updates=[]
+        ),
     ):
         with pytest.raises(ClientError) as err:
             call()

@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = Path(__file__).resolve().parent / "apps"
 
 
-def cli(*args: str, db: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, db: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "durable_lambda.cli.main", "--db", str(db), *args],
+        [sys.executable, "-m", "durable_lambda_server.cli.main", "--db", str(db), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -30,7 +32,7 @@ def cli(*args: str, db: Path, env: dict[str, str] | None = None, timeout: float 
 
 def start_cli(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "durable_lambda.cli.main", "--db", str(db), *args],
+        [sys.executable, "-m", "durable_lambda_server.cli.main", "--db", str(db), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -72,8 +74,13 @@ def wait_for_event(db: Path, arn: str, event_type: str, timeout: float = 20) -> 
 def test_run_example_prints_result_and_history(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     out = cli(
-        "run", "examples/greeting.py:handler", "--input", '{"user_id": "u-1", "name": "Ada"}',
-        "--skip-time", "--json", db=db,
+        "run",
+        "examples/greeting.py:handler",
+        "--input",
+        '{"user_id": "u-1", "name": "Ada"}',
+        "--skip-time",
+        "--json",
+        db=db,
     )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
@@ -86,14 +93,25 @@ def test_run_example_prints_result_and_history(tmp_path: Path) -> None:
     types = [e["EventType"] for e in events]
     assert types[0] == "ExecutionStarted"
     assert types[-1] == "ExecutionSucceeded"
-    for expected in ("StepStarted", "StepSucceeded", "ContextStarted", "WaitStarted", "WaitSucceeded", "StepFailed"):
+    for expected in (
+        "StepStarted",
+        "StepSucceeded",
+        "ContextStarted",
+        "WaitStarted",
+        "WaitSucceeded",
+        "StepFailed",
+    ):
         assert expected in types
     assert types[-2] == "InvocationCompleted"
 
 
 def test_run_human_output_shows_status_and_history(tmp_path: Path) -> None:
     out = cli(
-        "run", "examples/greeting.py:handler", "--input", '{"user_id": "u-2"}', "--skip-time",
+        "run",
+        "examples/greeting.py:handler",
+        "--input",
+        '{"user_id": "u-2"}',
+        "--skip-time",
         db=tmp_path / "state.db",
     )
     assert out.returncode == 0, out.stderr
@@ -108,13 +126,28 @@ def test_run_human_output_shows_status_and_history(tmp_path: Path) -> None:
         (["run", "examples/nope.py:handler"], "handler file not found"),
         (["run", "examples/greeting.py:no_such_function"], "not found"),
         (["run"], "handler"),
-        (["executions", "show", "arn:aws:lambda:us-east-1:000000000000:function:x:$LATEST/durable-execution/a/b"], ""),
+        (
+            [
+                "executions",
+                "show",
+                "arn:aws:lambda:us-east-1:000000000000:function:x:$LATEST/durable-execution/a/b",
+            ],
+            "",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
     db = tmp_path / "state.db"
     # a stored execution must survive every bad command untouched
-    ok = cli("run", "examples/greeting.py:handler", "--input", '{"user_id": "u"}', "--skip-time", "--json", db=db)
+    ok = cli(
+        "run",
+        "examples/greeting.py:handler",
+        "--input",
+        '{"user_id": "u"}',
+        "--skip-time",
+        "--json",
+        db=db,
+    )
     assert ok.returncode == 0, ok.stderr
     before = json.loads(ok.stdout)
     out = cli(*args, db=db)
@@ -130,7 +163,15 @@ def test_kill_during_run_then_resume_does_not_rerun_completed_steps(tmp_path: Pa
     db = tmp_path / "state.db"
     marks = tmp_path / "marks.txt"
     env = {"DL_TEST_MARKS": str(marks)}
-    proc = start_cli("run", str(APPS / "resumable.py") + ":handler", "--input", '{"wait": 2}', "--json", db=db, env=env)
+    proc = start_cli(
+        "run",
+        str(APPS / "resumable.py") + ":handler",
+        "--input",
+        '{"wait": 2}',
+        "--json",
+        db=db,
+        env=env,
+    )
     try:
         arn = only_execution_arn(db)
         wait_for_event(db, arn, "WaitStarted")
@@ -172,7 +213,17 @@ def test_callback_answered_from_another_process(tmp_path: Path) -> None:
 
 def test_executions_list_and_show(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
-    ok = cli("run", "examples/greeting.py:handler", "--input", '{"user_id": "u"}', "--skip-time", "--json", "--name", "first", db=db)
+    ok = cli(
+        "run",
+        "examples/greeting.py:handler",
+        "--input",
+        '{"user_id": "u"}',
+        "--skip-time",
+        "--json",
+        "--name",
+        "first",
+        db=db,
+    )
     assert ok.returncode == 0, ok.stderr
     listed = cli("executions", "list", "--json", db=db)
     items = json.loads(listed.stdout)
@@ -184,19 +235,35 @@ def test_executions_list_and_show(tmp_path: Path) -> None:
 def test_order_workflow_example_invokes_validation_and_payment(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     functions = [
-        "--function", "validate-order-function=examples/orders/validate.py:handler",
-        "--function", "payment-processor-function=examples/orders/payment.py:handler",
+        "--function",
+        "validate-order-function=examples/orders/validate.py:handler",
+        "--function",
+        "payment-processor-function=examples/orders/payment.py:handler",
     ]
-    ok = cli("run", "examples/orders/workflow.py:handler", *functions, "--json",
-             "--input", '{"order_id": "o-1", "amount": 42.5}', db=db)
+    ok = cli(
+        "run",
+        "examples/orders/workflow.py:handler",
+        *functions,
+        "--json",
+        "--input",
+        '{"order_id": "o-1", "amount": 42.5}',
+        db=db,
+    )
     assert ok.returncode == 0, ok.stderr
     doc = json.loads(ok.stdout)
     result = json.loads(doc["Result"])
     assert result["status"] == "completed" and result["transaction_id"].startswith("txn-")
     names = [e.get("Name") for e in doc["Events"] if e["EventType"] == "ChainedInvokeSucceeded"]
     assert names == ["validate-order", "process-payment"]
-    rejected = cli("run", "examples/orders/workflow.py:handler", *functions, "--json",
-                   "--input", '{"order_id": "o-2", "amount": -1}', db=db)
+    rejected = cli(
+        "run",
+        "examples/orders/workflow.py:handler",
+        *functions,
+        "--json",
+        "--input",
+        '{"order_id": "o-2", "amount": -1}',
+        db=db,
+    )
     assert json.loads(json.loads(rejected.stdout)["Result"])["status"] == "rejected"
     bad = cli("run", "examples/orders/workflow.py:handler", "--function", "oops", db=db)
     assert bad.returncode == 2 and "NAME=FILE.py:function" in bad.stderr

@@ -70,7 +70,7 @@ Resources:
     Type: AWS::SQS::Queue
 """
 
-ORCHESTRATOR = '''
+ORCHESTRATOR = """
 import os
 
 from durable_lambda import DurableContext, durable_execution
@@ -81,14 +81,14 @@ def handler(event, context: DurableContext):
     check = context.invoke(os.environ["VALIDATE_FUNCTION"], {"amount": event["amount"]}, name="validate")
     paid = context.invoke(os.environ["PAYMENT_ARN"], {"amount": event["amount"]}, name="pay")
     return {"check": check, "paid": paid, "stage": os.environ["STAGE"], "payment_arn": os.environ["PAYMENT_ARN"]}
-'''
+"""
 
-VALIDATE = '''
+VALIDATE = """
 def handler(event, context):
     return {"valid": event["amount"] > 0, "rule": "RULE"}
-'''
+"""
 
-PAYMENT = '''
+PAYMENT = """
 from durable_lambda import durable_execution
 
 
@@ -96,14 +96,23 @@ from durable_lambda import durable_execution
 def handler(event, context):
     tx = context.step(lambda _: "tx-" + str(event["amount"]), name="charge")
     return {"transaction": tx, "release": "RELEASE"}
-'''
+"""
 
 
 @contextlib.contextmanager
 def serve(state_dir: Path) -> Iterator[str]:
     """A real ``durable-lambda serve`` process on a free port; yields its URL."""
     port = free_port()
-    command = [str(BIN), "serve", "--port", str(port), "--db", str(state_dir / "state.db"), "--log-level", "warning"]
+    command = [
+        str(BIN),
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        str(state_dir / "state.db"),
+        "--log-level",
+        "warning",
+    ]
     with serve_process(command, port):
         yield f"http://127.0.0.1:{port}"
 
@@ -133,41 +142,66 @@ def write_app(root: Path, *, rule: str = "positive", release: str = "v1") -> Pat
     return root / "template.yaml"
 
 
-def run_deploy(endpoint: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_deploy(
+    endpoint: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return subprocess.run(
-        [str(BIN), "deploy", *args], capture_output=True, text=True, timeout=120,
+        [str(BIN), "deploy", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**clean, **(env or {})},
     )
 
 
-def deploy_json(endpoint: str, template: Path, prefix: str, *args: str) -> dict[str, dict[str, Any]]:
-    done = run_deploy(endpoint, str(template), "--endpoint-url", endpoint, "--json",
-                      "--parameter-overrides", f"Prefix={prefix}", *args)
+def deploy_json(
+    endpoint: str, template: Path, prefix: str, *args: str
+) -> dict[str, dict[str, Any]]:
+    done = run_deploy(
+        endpoint,
+        str(template),
+        "--endpoint-url",
+        endpoint,
+        "--json",
+        "--parameter-overrides",
+        f"Prefix={prefix}",
+        *args,
+    )
     assert done.returncode == 0, done.stderr
     return {row["LogicalId"]: row for row in json.loads(done.stdout)["Functions"]}
 
 
-def invoke(client: Any, name: str, payload: dict[str, Any], **extra: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def invoke(
+    client: Any, name: str, payload: dict[str, Any], **extra: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode(), **extra)
     body = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, body
     return response, body
 
 
-def test_deploy_wires_functions_that_invoke_each_other(tmp_path: Path, endpoint: str, client: Any) -> None:
+def test_deploy_wires_functions_that_invoke_each_other(
+    tmp_path: Path, endpoint: str, client: Any
+) -> None:
     template = write_app(tmp_path)
     rows = deploy_json(endpoint, template, "shop")
 
     assert set(rows) == {"Orchestrator", "Validate", "Payment"}  # the SQS queue is not a function
     assert {r["Action"] for r in rows.values()} == {"created"}
-    assert rows["Orchestrator"]["Durable"] and rows["Payment"]["Durable"] and not rows["Validate"]["Durable"]
+    assert (
+        rows["Orchestrator"]["Durable"]
+        and rows["Payment"]["Durable"]
+        and not rows["Validate"]["Durable"]
+    )
     assert rows["Payment"]["Version"] == "1" and rows["Payment"]["Alias"] == "live"
 
     orchestrator = client.get_function(FunctionName="shop-orchestrator")["Configuration"]
     payment_arn = client.get_function(FunctionName="shop-payment")["Configuration"]["FunctionArn"]
     assert orchestrator["Environment"]["Variables"] == {
-        "STAGE": "test", "VALIDATE_FUNCTION": "shop-validate", "PAYMENT_ARN": payment_arn,
+        "STAGE": "test",
+        "VALIDATE_FUNCTION": "shop-validate",
+        "PAYMENT_ARN": payment_arn,
     }
     assert orchestrator["DurableConfig"]["ExecutionTimeout"] == 600
     assert orchestrator["DurableConfig"]["RetentionPeriodInDays"] == 7
@@ -182,13 +216,19 @@ def test_deploy_wires_functions_that_invoke_each_other(tmp_path: Path, endpoint:
         "stage": "test",
         "payment_arn": payment_arn,
     }
-    events = client.get_durable_execution_history(DurableExecutionArn=response["DurableExecutionArn"])["Events"]
-    started = [e["ChainedInvokeStartedDetails"] for e in events if e["EventType"] == "ChainedInvokeStarted"]
+    events = client.get_durable_execution_history(
+        DurableExecutionArn=response["DurableExecutionArn"]
+    )["Events"]
+    started = [
+        e["ChainedInvokeStartedDetails"] for e in events if e["EventType"] == "ChainedInvokeStarted"
+    ]
     assert [s["FunctionName"] for s in started] == ["shop-validate", payment_arn]
     assert sum(e["EventType"] == "ChainedInvokeSucceeded" for e in events) == 2
 
 
-def test_redeploy_applies_changed_code_and_moves_the_alias(tmp_path: Path, endpoint: str, client: Any) -> None:
+def test_redeploy_applies_changed_code_and_moves_the_alias(
+    tmp_path: Path, endpoint: str, client: Any
+) -> None:
     template = write_app(tmp_path)
     deploy_json(endpoint, template, "again")
 
@@ -216,7 +256,9 @@ def test_redeploy_applies_changed_code_and_moves_the_alias(tmp_path: Path, endpo
 def test_configuration_change_is_applied(tmp_path: Path, endpoint: str, client: Any) -> None:
     template = write_app(tmp_path)
     deploy_json(endpoint, template, "conf")
-    template.write_text(TEMPLATE.replace("STAGE: test", "STAGE: prod").replace("MemorySize: 256", "MemorySize: 512"))
+    template.write_text(
+        TEMPLATE.replace("STAGE: test", "STAGE: prod").replace("MemorySize: 256", "MemorySize: 512")
+    )
     rows = deploy_json(endpoint, template, "conf")
     assert rows["Validate"]["Action"] == "updated configuration"
     assert client.get_function(FunctionName="conf-validate")["Configuration"]["MemorySize"] == 512
@@ -224,20 +266,34 @@ def test_configuration_change_is_applied(tmp_path: Path, endpoint: str, client: 
     assert body["stage"] == "prod"
 
 
-def test_table_output_and_endpoint_from_environment(tmp_path: Path, endpoint: str, client: Any) -> None:
+def test_table_output_and_endpoint_from_environment(
+    tmp_path: Path, endpoint: str, client: Any
+) -> None:
     template = write_app(tmp_path)
-    done = run_deploy(endpoint, str(template), "--parameter-overrides", "Prefix=tbl",
-                      env={"AWS_ENDPOINT_URL_LAMBDA": endpoint})
+    done = run_deploy(
+        endpoint,
+        str(template),
+        "--parameter-overrides",
+        "Prefix=tbl",
+        env={"AWS_ENDPOINT_URL_LAMBDA": endpoint},
+    )
     assert done.returncode == 0, done.stderr
     for text in ("Orchestrator", "tbl-validate", "created", "1 (live)", "arn:aws:lambda:"):
         assert text in done.stdout
-    assert client.get_function(FunctionName="tbl-payment")["Configuration"]["FunctionName"] == "tbl-payment"
+    assert (
+        client.get_function(FunctionName="tbl-payment")["Configuration"]["FunctionName"]
+        == "tbl-payment"
+    )
 
 
-def test_bad_template_exits_2_and_deploys_nothing(tmp_path: Path, endpoint: str, client: Any) -> None:
+def test_bad_template_exits_2_and_deploys_nothing(
+    tmp_path: Path, endpoint: str, client: Any
+) -> None:
     template = write_app(tmp_path)
     template.write_text(TEMPLATE.replace("!GetAtt Payment.Arn", "!GetAtt Missing.Arn"))
-    done = run_deploy(endpoint, str(template), "--endpoint-url", endpoint, "--parameter-overrides", "Prefix=bad")
+    done = run_deploy(
+        endpoint, str(template), "--endpoint-url", endpoint, "--parameter-overrides", "Prefix=bad"
+    )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "Missing" in done.stderr and "Traceback" not in done.stderr
@@ -258,12 +314,26 @@ def test_arns_follow_the_server_when_the_client_region_differs(tmp_path: Path) -
         client = lambda_client(url)
         rows = deploy_json(url, write_app(tmp_path / "app"), "geo", "--region", "eu-west-1")
         assert {r["Action"] for r in rows.values()} == {"created"}
-        payment_arn = client.get_function(FunctionName="geo-payment")["Configuration"]["FunctionArn"]
+        payment_arn = client.get_function(FunctionName="geo-payment")["Configuration"][
+            "FunctionArn"
+        ]
         assert ":eu-west-1:" not in payment_arn
-        env = client.get_function(FunctionName="geo-orchestrator")["Configuration"]["Environment"]["Variables"]
+        env = client.get_function(FunctionName="geo-orchestrator")["Configuration"]["Environment"][
+            "Variables"
+        ]
         assert env["PAYMENT_ARN"] == payment_arn
         assert rows["Payment"]["FunctionArn"] == payment_arn
         # An explicit account and region are used as given.
-        rows = deploy_json(url, write_app(tmp_path / "app2"), "pin", "--region", "eu-west-1", "--account-id", "111122223333")
-        env = client.get_function(FunctionName="pin-orchestrator")["Configuration"]["Environment"]["Variables"]
+        rows = deploy_json(
+            url,
+            write_app(tmp_path / "app2"),
+            "pin",
+            "--region",
+            "eu-west-1",
+            "--account-id",
+            "111122223333",
+        )
+        env = client.get_function(FunctionName="pin-orchestrator")["Configuration"]["Environment"][
+            "Variables"
+        ]
         assert env["PAYMENT_ARN"] == "arn:aws:lambda:eu-west-1:111122223333:function:pin-payment"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.runtime import Runtime
+from durable_lambda_server.runtime import Runtime
 
 APP = str(Path(__file__).resolve().parent / "apps" / "invoking.py")
 
@@ -35,7 +35,9 @@ def run(rt: Runtime, function: str, payload: Any) -> tuple[dict[str, Any], list[
 
 
 def started(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return next(e for e in events if e["EventType"] == "ChainedInvokeStarted")["ChainedInvokeStartedDetails"]
+    return next(e for e in events if e["EventType"] == "ChainedInvokeStarted")[
+        "ChainedInvokeStartedDetails"
+    ]
 
 
 def test_plain_target_runs_once_and_returns_its_value(rt: Runtime) -> None:
@@ -60,7 +62,12 @@ def test_versions_aliases_and_arns_resolve(rt: Runtime) -> None:
     v1 = rt.engine.publish_version("target")
     assert v1.version == "1"
     rt.engine.put_alias("target", "live", "1")
-    for ref in ("target:1", "target:live", rt.engine.function_arn("target") + ":live", rt.engine.function_arn("target")):
+    for ref in (
+        "target:1",
+        "target:live",
+        rt.engine.function_arn("target") + ":live",
+        rt.engine.function_arn("target"),
+    ):
         execution, events = run(rt, "caller", {"target": ref, "payload": 1})
         assert execution["Status"] == "SUCCEEDED", ref
         expected = "$LATEST" if ref == rt.engine.function_arn("target") else "1"
@@ -68,7 +75,9 @@ def test_versions_aliases_and_arns_resolve(rt: Runtime) -> None:
         assert f":{expected}/durable-execution/" in started(events)["DurableExecutionArn"]
 
 
-@pytest.mark.parametrize("target", ["no-such-function", "target:7", "target:no-alias", "arn:aws:lambda:x"])
+@pytest.mark.parametrize(
+    "target", ["no-such-function", "target:7", "target:no-alias", "arn:aws:lambda:x"]
+)
 def test_unknown_target_is_a_catchable_resource_not_found(rt: Runtime, target: str) -> None:
     execution, events = run(rt, "caller", {"target": target, "payload": 1})
     assert execution["Status"] == "SUCCEEDED"
@@ -88,7 +97,10 @@ def test_unserialisable_payload_fails_clearly_without_starting_anything(rt: Runt
 def test_map_over_a_non_iterable_is_a_validation_error(rt: Runtime) -> None:
     execution, events = run(rt, "mapper", {"items": 42})
     assert execution["Status"] == "FAILED"
-    assert execution["Error"]["ErrorType"] == "aws_durable_execution_sdk_python.exceptions.ValidationError"
+    assert (
+        execution["Error"]["ErrorType"]
+        == "aws_durable_execution_sdk_python.exceptions.ValidationError"
+    )
     assert "sequence" in execution["Error"]["ErrorMessage"]
     assert "ContextStarted" not in [e["EventType"] for e in events]
     ok, _ = run(rt, "mapper", {"items": [1, 2, 3]})
@@ -96,7 +108,10 @@ def test_map_over_a_non_iterable_is_a_validation_error(rt: Runtime) -> None:
 
 
 def test_aliases_reject_unknown_versions(rt: Runtime) -> None:
-    from durable_lambda.wire.errors import InvalidParameterValueException, ResourceNotFoundException
+    from durable_lambda_server.wire.errors import (
+        InvalidParameterValueException,
+        ResourceNotFoundException,
+    )
 
     with pytest.raises(ResourceNotFoundException):
         rt.engine.put_alias("target", "live", "9")

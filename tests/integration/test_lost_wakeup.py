@@ -31,7 +31,7 @@ from tests.live import ROLE, Server, zip_of
 
 ROUNDS = 50
 
-APP = '''
+APP = """
 import time
 from {sdk} import DurableContext, durable_execution
 from {sdk}.config import CallbackConfig, Duration
@@ -54,7 +54,7 @@ def handler(event, context: DurableContext):
     slow = bool(event.get("slow"))
     batch = context.parallel([branch(i, slow) for i in range(3)], name="fan-in")
     return batch.get_results()
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ("aws", official_zip({"app.py": APP.format(sdk="aws_durable_execution_sdk_python")})),
     ):
         client.create_function(
-            FunctionName=f"fan-in-{name}", Runtime="python3.13", Role=ROLE, Handler="app.handler",
-            Code={"ZipFile": code}, Timeout=30,
+            FunctionName=f"fan-in-{name}",
+            Runtime="python3.13",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+            Timeout=30,
             DurableConfig={"ExecutionTimeout": 120, "RetentionPeriodInDays": 1},
         )
     yield srv
@@ -168,9 +172,15 @@ def _answer_the_others(_step_context: Any) -> str:
     engine = _RESUME["engine"]
     deadline = time.monotonic() + 20
     while True:
-        running = engine.list_executions(function_name="resume", statuses=["RUNNING"])["DurableExecutions"]
+        running = engine.list_executions(function_name="resume", statuses=["RUNNING"])[
+            "DurableExecutions"
+        ]
         events = engine.get_history(running[0]["DurableExecutionArn"])["Events"] if running else []
-        ids = {e["Name"]: e["CallbackStartedDetails"]["CallbackId"] for e in events if e["EventType"] == "CallbackStarted"}
+        ids = {
+            e["Name"]: e["CallbackStartedDetails"]["CallbackId"]
+            for e in events
+            if e["EventType"] == "CallbackStarted"
+        }
         if {"cb-1", "cb-2"} <= ids.keys():
             break
         assert time.monotonic() < deadline, "branches 1 and 2 never created their callbacks"
@@ -187,7 +197,9 @@ def _resume_branch(i: int) -> Any:
     def run(ctx: Any) -> Any:
         if i == 0:
             return ctx.step(_answer_the_others, name="answer")
-        callback = ctx.create_callback(name=f"cb-{i}", config=CallbackConfig(timeout=Duration.from_seconds(60)))
+        callback = ctx.create_callback(
+            name=f"cb-{i}", config=CallbackConfig(timeout=Duration.from_seconds(60))
+        )
         return callback.result()
 
     return run
@@ -207,7 +219,7 @@ resume_handler = _make_resume_handler()
 
 
 def test_our_sdk_resumes_branches_whose_callbacks_complete_mid_invocation(tmp_path: Path) -> None:
-    from durable_lambda.runtime import Runtime
+    from durable_lambda_server.runtime import Runtime
 
     runtime = Runtime.open(tmp_path / "state.db", invoker="thread")
     runtime.register_function("resume", f"{__name__}:resume_handler")
@@ -217,7 +229,11 @@ def test_our_sdk_resumes_branches_whose_callbacks_complete_mid_invocation(tmp_pa
         arn, _ = runtime.start_execution("resume", b"{}")
         execution = runtime.wait_for_terminal(arn, timeout=60)
         assert execution["Status"] == "SUCCEEDED", execution
-        assert json.loads(execution["Result"]) == ["answered", json.dumps("cb-1"), json.dumps("cb-2")]
+        assert json.loads(execution["Result"]) == [
+            "answered",
+            json.dumps("cb-1"),
+            json.dumps("cb-2"),
+        ]
         types = [e["EventType"] for e in runtime.engine.get_history(arn)["Events"]]
         # One invocation: the branches went on as soon as the step's answer showed their
         # callbacks done, without a PENDING output and a re-invocation by the backend.

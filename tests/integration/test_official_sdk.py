@@ -17,9 +17,11 @@ import pytest
 from tests.live import Server
 from tests.integration.test_api import wait_event, wait_status
 
-OFFICIAL = Path(__file__).resolve().parents[2] / ".cache" / "official" / "aws_durable_execution_sdk_python"
+OFFICIAL = (
+    Path(__file__).resolve().parents[2] / ".cache" / "official" / "aws_durable_execution_sdk_python"
+)
 
-ORDER_APP = '''
+ORDER_APP = """
 import os
 from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
 from aws_durable_execution_sdk_python.config import Duration, StepConfig
@@ -55,7 +57,7 @@ def handler(event, context: DurableContext):
     return {"total": total, "reserved": reserved, "approval": approval,
             "doubled": doubled.get_results(), "sdk_file": sdk.__file__,
             "code_root": os.environ.get("LAMBDA_TASK_ROOT")}
-'''
+"""
 
 
 def official_zip(files: dict[str, str]) -> bytes:
@@ -84,12 +86,18 @@ def client(server: Server) -> Any:
 
 def test_official_sdk_handler_runs_unchanged(client: Any) -> None:
     client.create_function(
-        FunctionName="orders", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
-        Handler="app.handler", Code={"ZipFile": official_zip({"app.py": ORDER_APP})}, Timeout=30,
+        FunctionName="orders",
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/x",
+        Handler="app.handler",
+        Code={"ZipFile": official_zip({"app.py": ORDER_APP})},
+        Timeout=30,
         DurableConfig={"ExecutionTimeout": 300, "RetentionPeriodInDays": 1},
     )
     payload = {"items": [{"qty": 2, "unit": 5}, {"qty": 1, "unit": 7}]}
-    response = client.invoke(FunctionName="orders", Payload=json.dumps(payload), InvocationType="Event")
+    response = client.invoke(
+        FunctionName="orders", Payload=json.dumps(payload), InvocationType="Event"
+    )
     arn = response["DurableExecutionArn"]
     started = wait_event(client, arn, "CallbackStarted")
     callback_id = started["CallbackStartedDetails"]["CallbackId"]
@@ -97,13 +105,19 @@ def test_official_sdk_handler_runs_unchanged(client: Any) -> None:
     execution = wait_status(client, arn, {"SUCCEEDED", "FAILED"})
     assert execution["Status"] == "SUCCEEDED", execution
     result = json.loads(execution["Result"])
-    assert result["total"] == 17 and result["reserved"] == "reserved" and result["approval"] == json.dumps("yes")  # callbacks pass the raw payload through
+    assert (
+        result["total"] == 17
+        and result["reserved"] == "reserved"
+        and result["approval"] == json.dumps("yes")
+    )  # callbacks pass the raw payload through
     assert result["doubled"] == [2, 4, 6]
     assert result["sdk_file"].startswith(result["code_root"])  # the zip's SDK, not ours
     events = client.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
     types = [e["EventType"] for e in events]
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
-    assert types.count("StepFailed") == 1 and "WaitSucceeded" in types and "CallbackSucceeded" in types
+    assert (
+        types.count("StepFailed") == 1 and "WaitSucceeded" in types and "CallbackSucceeded" in types
+    )
     steps = [e for e in events if e["EventType"] == "StepSucceeded"]
     assert {e["Name"] for e in steps} >= {"price", "reserve"}
     assert any(e["EventType"] == "InvocationCompleted" for e in events)
@@ -119,8 +133,12 @@ def test_official_sdk_failure_is_reported_like_lambda(client: Any) -> None:
         "    raise KeyError('missing order')\n"
     )
     client.create_function(
-        FunctionName="fails", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
-        Handler="app.handler", Code={"ZipFile": official_zip({"app.py": app})}, Timeout=30,
+        FunctionName="fails",
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/x",
+        Handler="app.handler",
+        Code={"ZipFile": official_zip({"app.py": app})},
+        Timeout=30,
         DurableConfig={"ExecutionTimeout": 300, "RetentionPeriodInDays": 1},
     )
     started = time.monotonic()

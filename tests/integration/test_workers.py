@@ -16,7 +16,7 @@ from tests.live import Server, zip_of
 
 PKG_INIT = "from .helper import shout\n"
 PKG_HELPER = "def shout(text):\n    return text.upper() + '!'\n"
-PROBE = '''
+PROBE = """
 import os, sys, time, json
 import jmespath
 from pkg import shout
@@ -58,7 +58,7 @@ def handler(event, context):
             "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 3000,
         },
     }
-'''
+"""
 FILES = {
     "probe.py": PROBE,
     "pkg/__init__.py": PKG_INIT,
@@ -83,8 +83,13 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def client(server: Server) -> Any:
     c = server.client()
     c.create_function(
-        FunctionName="probe", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
-        Handler="probe.handler", Code={"ZipFile": zip_of(FILES)}, Timeout=3, MemorySize=256,
+        FunctionName="probe",
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/x",
+        Handler="probe.handler",
+        Code={"ZipFile": zip_of(FILES)},
+        Timeout=3,
+        MemorySize=256,
         Environment={"Variables": {"GREETING": "hello", "AWS_REGION": "user-cannot-override"}},
     )
     return c
@@ -103,7 +108,9 @@ def test_worker_environment_context_and_code_dir(client: Any, server: Server) ->
     assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
     assert env["AWS_ENDPOINT_URL_LAMBDA"] == server.url
-    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_ACCESS_KEY_ID"] != os.environ.get("AWS_ACCESS_KEY_ID")
+    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_ACCESS_KEY_ID"] != os.environ.get(
+        "AWS_ACCESS_KEY_ID"
+    )
     assert env["AWS_REGION"] == "us-east-1"  # reserved variables win over the function's
     assert env["GREETING"] == "hello"
     assert env["_HANDLER"] == "probe.handler"
@@ -131,8 +138,12 @@ def test_a_busy_function_keeps_a_warm_worker_per_concurrent_invocation(client: A
     from concurrent.futures import ThreadPoolExecutor
 
     client.create_function(  # a roomy timeout: a slow cold start under load must not kill a worker
-        FunctionName="busy", Runtime="python3.13", Role="arn:aws:iam::000000000000:role/x",
-        Handler="probe.handler", Code={"ZipFile": zip_of(FILES)}, Timeout=60,
+        FunctionName="busy",
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/x",
+        Handler="probe.handler",
+        Code={"ZipFile": zip_of(FILES)},
+        Timeout=60,
     )
     payload = json.dumps({"action": "sleep", "seconds": 0.5})
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.store import ConflictError, SqliteStore
+from durable_lambda_server.store import ConflictError, SqliteStore
 
 
 def _store(tmp_path: Path) -> SqliteStore:
@@ -58,8 +58,12 @@ class _Writer(threading.Thread):
             self.finished.set()
 
 
-def _queued_behind(store: SqliteStore, first_inside: threading.Event, release_first: threading.Event,
-                   *bodies: Callable[[Any], None]) -> list[_Writer]:
+def _queued_behind(
+    store: SqliteStore,
+    first_inside: threading.Event,
+    release_first: threading.Event,
+    *bodies: Callable[[Any], None],
+) -> list[_Writer]:
     """Starts a use case that holds the writer until the others are queued for it."""
 
     def hold(tx: Any) -> None:
@@ -90,7 +94,9 @@ def test_queued_use_cases_share_one_commit(tmp_path: Path) -> None:
     assert writer is not None
     before = writer.commits
     writers = _queued_behind(
-        store, threading.Event(), threading.Event(),
+        store,
+        threading.Event(),
+        threading.Event(),
         lambda tx: tx.conn.execute("INSERT INTO parent (id) VALUES (2)"),
         lambda tx: tx.conn.execute("INSERT INTO parent (id) VALUES (3)"),
     )
@@ -116,7 +122,9 @@ def test_a_failed_commit_fails_every_use_case_in_it(tmp_path: Path) -> None:
     store = _store(tmp_path)
     # A deferred foreign key is checked at COMMIT: the last use case's orphan makes it fail.
     writers = _queued_behind(
-        store, threading.Event(), threading.Event(),
+        store,
+        threading.Event(),
+        threading.Event(),
         lambda tx: tx.conn.execute("INSERT INTO child (id, parent) VALUES (10, 99)"),
     )
     assert isinstance(writers[0].error, ConflictError)
@@ -184,7 +192,9 @@ def test_use_cases_inside_group_share_the_commit_at_its_end(tmp_path: Path) -> N
         for i in (1, 2, 3):
             with store.transaction() as tx:
                 tx.conn.execute("INSERT INTO parent (id) VALUES (?)", (i,))
-        assert _other_view(tmp_path) == []  # returned, but not committed yet: not to be acknowledged
+        assert (
+            _other_view(tmp_path) == []
+        )  # returned, but not committed yet: not to be acknowledged
     assert _other_view(tmp_path) == [1, 2, 3]
     assert writer.commits - before == 1
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from durable_lambda.store import open_store
-from durable_lambda.store.sqlite_claims import EXEC_SELECT
+from durable_lambda_server.store import open_store
+from durable_lambda_server.store.sqlite_claims import EXEC_SELECT
 from tests.store.rows import execution_row
 
 
@@ -23,13 +23,17 @@ def test_claimable_covers_new_work_and_expired_leases_oldest_first(tmp_path: Pat
         tx.insert_execution(_row("new", start_ms=4, needs_invoke=1))
         tx.insert_execution(_row("other", start_ms=0, needs_invoke=1, function_name="busy"))
     with store.transaction() as tx:
-        assert tx.claimable_execution(50, exclude_functions=["busy"]).arn == "new"  # lease not expired yet
+        assert (
+            tx.claimable_execution(50, exclude_functions=["busy"]).arn == "new"
+        )  # lease not expired yet
         assert tx.claimable_execution(50).arn == "other"
         tx.update_execution("new", needs_invoke=0)
         assert tx.claimable_execution(50, exclude_functions=["busy"]) is None
         assert tx.has_claimable(50)  # "other" (has_claimable knows no concurrency limits)
         assert tx.claimable_execution(100, exclude_functions=["busy"]).arn == "expired"
-        assert tx.claimable_execution(1_000, exclude_functions=["busy"]).arn == "expired"  # first to expire
+        assert (
+            tx.claimable_execution(1_000, exclude_functions=["busy"]).arn == "expired"
+        )  # first to expire
         assert tx.claimable_execution(50, arn="live") is None
         assert tx.claimable_execution(1_000, arn="live").arn == "live"
         assert tx.next_lease_expiry_ms() == 100
@@ -39,7 +43,9 @@ def test_dispatcher_queries_are_index_lookups(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "s.db"))
     with store.transaction() as tx:
         for i in range(200):  # plenty of suspended executions, some leased
-            tx.insert_execution(_row(f"e{i}", start_ms=i, lease_expires_ms=i if i % 10 == 0 else None))
+            tx.insert_execution(
+                _row(f"e{i}", start_ms=i, lease_expires_ms=i if i % 10 == 0 else None)
+            )
         tx.conn.execute("ANALYZE")  # whatever the statistics say, the claim indexes are used
     seen: list[str] = []
     with store.transaction() as tx:

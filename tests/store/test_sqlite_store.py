@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from durable_lambda.store import ConflictError, open_store
-from durable_lambda.store.sqlite import SqliteStore
+from durable_lambda_server.store import ConflictError, open_store
+from durable_lambda_server.store.sqlite import SqliteStore
 from tests.store.rows import execution_row
 
 
@@ -38,14 +38,18 @@ def test_events_are_appended_and_read_back_in_order(tmp_path: Path) -> None:
     store = open_store(path)
     with store.transaction() as tx:
         tx.insert_execution(execution_row("arn"))
-        tx.append_events("arn", [{"EventId": 1, "EventType": "A"}, {"EventId": 2, "EventType": "B"}])
+        tx.append_events(
+            "arn", [{"EventId": 1, "EventType": "A"}, {"EventId": 2, "EventType": "B"}]
+        )
     with pytest.raises(ConflictError):
         with store.transaction() as tx:
             tx.append_events("arn", [{"EventId": 2, "EventType": "Again"}])
     store.close()
     reopened = open_store(path)
     with reopened.transaction() as tx:
-        assert [e["EventType"] for e in tx.read_events("arn", after=0, limit=None, reverse=False)] == ["A", "B"]
+        assert [
+            e["EventType"] for e in tx.read_events("arn", after=0, limit=None, reverse=False)
+        ] == ["A", "B"]
         assert [e["EventId"] for e in tx.read_events("arn", after=0, limit=1, reverse=True)] == [2]
 
 
@@ -76,11 +80,11 @@ def _apply_migrations_upto(path: Path, last: int) -> None:
     """A database at schema version ``last``, as an older release left it."""
     from importlib import resources
 
-    from durable_lambda.store.sqlite import _split_sql
+    from durable_lambda_server.store.sqlite import _split_sql
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
-    folder = resources.files("durable_lambda.store").joinpath("migrations/sqlite")
+    folder = resources.files("durable_lambda_server.store").joinpath("migrations/sqlite")
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         version = int(entry.name.split("_", 1)[0]) if entry.name.endswith(".sql") else None
         if version is None or version > last:
@@ -105,8 +109,14 @@ def test_upgrade_to_integer_keys_keeps_operations_and_history(tmp_path: Path) ->
         )
         for i in range(3):
             body = f'{{"Id":"op{i}","Status":"SUCCEEDED","Owner":"{arn}"}}'
-            conn.execute("INSERT INTO operations VALUES (?, ?, ?, ?, 'SUCCEEDED', ?)", (arn, f"op{i}", i, i, body))
-            conn.execute("INSERT INTO events VALUES (?, ?, ?)", (arn, i + 1, f'{{"EventId":{i + 1},"Owner":"{arn}"}}'))
+            conn.execute(
+                "INSERT INTO operations VALUES (?, ?, ?, ?, 'SUCCEEDED', ?)",
+                (arn, f"op{i}", i, i, body),
+            )
+            conn.execute(
+                "INSERT INTO events VALUES (?, ?, ?)",
+                (arn, i + 1, f'{{"EventId":{i + 1},"Owner":"{arn}"}}'),
+            )
     conn.close()
 
     store = open_store(str(path))
@@ -117,7 +127,11 @@ def test_upgrade_to_integer_keys_keeps_operations_and_history(tmp_path: Path) ->
             assert [op["Id"] for op in ops] == ["op0", "op1", "op2"]
             assert {op["Owner"] for op in ops} == {arn}
             # migrated rows count as service writes: found by change number, as before
-            assert [op["Id"] for op in tx.operations_changed_since(arn, -1)] == ["op0", "op1", "op2"]
+            assert [op["Id"] for op in tx.operations_changed_since(arn, -1)] == [
+                "op0",
+                "op1",
+                "op2",
+            ]
             events = tx.read_events(arn, after=0, limit=None, reverse=False)
             assert [(e["EventId"], e["Owner"]) for e in events] == [(1, arn), (2, arn), (3, arn)]
         tx.insert_execution(execution_row("arn:c"))
@@ -155,6 +169,7 @@ def test_history_pages_stay_within_their_execution(tmp_path: Path) -> None:
             tx.insert_execution(execution_row(arn))
             tx.append_events(arn, [{"EventId": i, "Owner": arn} for i in range(1, 6)])
     with store.transaction(write=False) as tx:
+
         def ids(**kw: object) -> list[tuple[int, str]]:
             return [(e["EventId"], e["Owner"]) for e in tx.read_events("arn:b", **kw)]  # type: ignore[arg-type]
 
@@ -183,7 +198,9 @@ def test_changes_since_finds_service_writes_not_the_handlers_own(tmp_path: Path)
         assert [op["Id"] for op in tx.operations_changed_since("arn", 0)] == ["start", "wait"]
         assert [op["Id"] for op in tx.operations_changed_since("arn", 3)] == ["wait"]
         assert tx.operations_changed_since("arn", 1, upto=3) == []
-        tx.put_operations("arn", [({"Id": "wait", "Status": "SUCCEEDED", "Again": 1}, 0, 5)], seen=True)
+        tx.put_operations(
+            "arn", [({"Id": "wait", "Status": "SUCCEEDED", "Again": 1}, 0, 5)], seen=True
+        )
         assert [op["Id"] for op in tx.operations_changed_since("arn", 0)] == ["start"]
         assert [op["Id"] for op in tx.all_operations("arn")] == ["start", "step", "wait"]
     store.close()
@@ -208,17 +225,32 @@ def test_payloads_live_outside_the_execution_row(tmp_path: Path) -> None:
         tx.update_execution("arn:none", error='{"ErrorType": "E"}')
     with store.transaction(write=False) as tx:
         done = tx.get_execution("arn:big")
-        assert done is not None and (done.status, done.result, done.error, done.input_payload) == ("SUCCEEDED", '"done"', None, big)
+        assert done is not None and (done.status, done.result, done.error, done.input_payload) == (
+            "SUCCEEDED",
+            '"done"',
+            None,
+            big,
+        )
         failed = tx.find_execution("fn", "arn:none")
-        assert failed is not None and (failed.input_payload, failed.error) == (None, '{"ErrorType": "E"}')
-        assert {r.arn: r.result for r in tx.list_executions()} == {"arn:big": '"done"', "arn:none": None}
+        assert failed is not None and (failed.input_payload, failed.error) == (
+            None,
+            '{"ErrorType": "E"}',
+        )
+        assert {r.arn: r.result for r in tx.list_executions()} == {
+            "arn:big": '"done"',
+            "arn:none": None,
+        }
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT COUNT(*) FROM executions WHERE input_payload IS NOT NULL OR result IS NOT NULL").fetchone() == (0,)
+    assert conn.execute(
+        "SELECT COUNT(*) FROM executions WHERE input_payload IS NOT NULL OR result IS NOT NULL"
+    ).fetchone() == (0,)
     assert conn.execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (2,)
     conn.close()
     with store.transaction() as tx:
         tx.delete_executions(["arn:big"])
-    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (1,)
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (
+        1,
+    )
     store.close()
 
 
@@ -228,7 +260,11 @@ def test_upgrade_moves_payloads_out_of_the_row(tmp_path: Path) -> None:
     _apply_migrations_upto(path, 6)
     conn = sqlite3.connect(path, isolation_level=None)
     for xid, (arn, payload, result, error) in enumerate(
-        [("arn:a", '{"a": 1}', '"ok"', None), ("arn:b", None, None, '{"ErrorType": "X"}'), ("arn:c", None, None, None)],
+        [
+            ("arn:a", '{"a": 1}', '"ok"', None),
+            ("arn:b", None, None, '{"ErrorType": "X"}'),
+            ("arn:c", None, None, None),
+        ],
         start=1,
     ):
         conn.execute(
@@ -243,7 +279,11 @@ def test_upgrade_moves_payloads_out_of_the_row(tmp_path: Path) -> None:
     with store.transaction(write=False) as tx:
         got = {arn: tx.get_execution(arn) for arn in ("arn:a", "arn:b", "arn:c")}
     assert {arn: (r.input_payload, r.result, r.error) for arn, r in got.items() if r} == {
-        "arn:a": ('{"a": 1}', '"ok"', None), "arn:b": (None, None, '{"ErrorType": "X"}'), "arn:c": (None, None, None),
+        "arn:a": ('{"a": 1}', '"ok"', None),
+        "arn:b": (None, None, '{"ErrorType": "X"}'),
+        "arn:c": (None, None, None),
     }
-    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (2,)
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM execution_payloads").fetchone() == (
+        2,
+    )
     store.close()

@@ -70,7 +70,9 @@ _IDLE_POLL_SECONDS = 0.1
 # together, and a blocked caller never pays a fixed delay per step.
 
 
-_SERVICE_COMPLETED = frozenset({OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE})
+_SERVICE_COMPLETED = frozenset(
+    {OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE}
+)
 
 
 def completed_by_service(op: Operation | None) -> bool:
@@ -234,13 +236,18 @@ class ExecutionState:
         return (
             self._stopping
             or self._batch_full()
-            or (len(self._pending) == 1 and self._config.max_batch_time_seconds < _IDLE_POLL_SECONDS)
+            or (
+                len(self._pending) == 1 and self._config.max_batch_time_seconds < _IDLE_POLL_SECONDS
+            )
         )
 
     def _batch_full(self) -> bool:
         """The queue holds a whole batch: by count or by size (lock held)."""
         config = self._config
-        return len(self._pending) >= config.max_batch_operations or self._pending_size >= config.max_batch_size_bytes
+        return (
+            len(self._pending) >= config.max_batch_operations
+            or self._pending_size >= config.max_batch_size_bytes
+        )
 
     def _send_as_caller(self, completion: CompletionEvent) -> None:
         """Sends queued batches on the calling thread until ``completion`` is settled."""
@@ -353,7 +360,9 @@ class ExecutionState:
             return False
         if self._stopping or self._pending_sync or self._batch_full():
             return True
-        return time.monotonic() >= self._pending[0].enqueued_at + self._config.max_batch_time_seconds
+        return (
+            time.monotonic() >= self._pending[0].enqueued_at + self._config.max_batch_time_seconds
+        )
 
     def _idle_wait(self) -> float:
         if self._pending and not self._sending:

@@ -223,9 +223,7 @@ def handler_1_16(event: Any, context: DurableContext) -> None:
     def flaky(step_context: StepContext) -> None:
         raise TransientError("temporary outage")
 
-    context.step(
-        flaky, name="flaky", config=StepConfig(retry_strategy=no_retry_on_transient_error)
-    )
+    context.step(flaky, name="flaky", config=StepConfig(retry_strategy=no_retry_on_transient_error))
 
 
 @durable_execution

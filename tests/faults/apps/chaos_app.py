@@ -52,16 +52,28 @@ def _append(path, line):
 
 
 def _run(exec_id, name, attempt):
-    record = {"step": name, "attempt": attempt, "t": time.time(), "pid": os.getpid(), "server": SERVER_PID}
+    record = {
+        "step": name,
+        "attempt": attempt,
+        "t": time.time(),
+        "pid": os.getpid(),
+        "server": SERVER_PID,
+    }
     _append(os.path.join(_dir("runs"), f"{exec_id}.log"), json.dumps(record))
     time.sleep(WORK_SECONDS)  # the step's "I/O": keeps invocations in flight when a kill lands
 
 
 def _retry_every_second(error, attempts_made):
-    return RetryDecision.retry(Duration.from_seconds(1)) if attempts_made < 10 else RetryDecision.no_retry()
+    return (
+        RetryDecision.retry(Duration.from_seconds(1))
+        if attempts_made < 10
+        else RetryDecision.no_retry()
+    )
 
 
-AT_MOST_ONCE = StepConfig(retry_strategy=_retry_every_second, step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY)
+AT_MOST_ONCE = StepConfig(
+    retry_strategy=_retry_every_second, step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY
+)
 AT_LEAST_ONCE = StepConfig(retry_strategy=_retry_every_second)
 
 
@@ -120,5 +132,15 @@ def handler(event, context):
             os.replace(path + ".tmp", path)
 
         answer = context.wait_for_callback(submit, name="approval")
-    total = context.step(_traced(exec_id, "total", a + b + c + sum(squares)), name="total", config=AT_LEAST_ONCE)
-    return {"id": exec_id, "a": a, "b": b, "c": c, "squares": squares, "answer": answer, "total": total}
+    total = context.step(
+        _traced(exec_id, "total", a + b + c + sum(squares)), name="total", config=AT_LEAST_ONCE
+    )
+    return {
+        "id": exec_id,
+        "a": a,
+        "b": b,
+        "c": c,
+        "squares": squares,
+        "answer": answer,
+        "total": total,
+    }

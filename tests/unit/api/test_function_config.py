@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from durable_lambda.api.code import check_zip, code_dir_of, handler_spec
-from durable_lambda.api.function_config import (
+from durable_lambda_server.api.code import check_zip, code_dir_of, handler_spec
+from durable_lambda_server.api.function_config import (
     check_durable_config,
     check_environment,
     check_function_name,
@@ -18,8 +18,8 @@ from durable_lambda.api.function_config import (
     check_runtime,
     check_timeout,
 )
-from durable_lambda.engine.records import FunctionRecord
-from durable_lambda.wire.errors import InvalidParameterValueException
+from durable_lambda_server.engine.records import FunctionRecord
+from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 
 def test_ranges_and_enums() -> None:
@@ -29,15 +29,26 @@ def test_ranges_and_enums() -> None:
     assert check_handler("pkg.mod.run") == "pkg.mod.run"
     assert check_function_name("arn:aws:lambda:us-east-1:000000000000:function:fn") == "fn"
     assert check_durable_config({"RetentionPeriodInDays": 3}, (60, 7)) == (60, 3)
-    assert check_environment({"Variables": {"A_1": "x"}}) == {"A_1": "x"} and check_environment({}) == {}
+    assert (
+        check_environment({"Variables": {"A_1": "x"}}) == {"A_1": "x"}
+        and check_environment({}) == {}
+    )
     bad = [
-        lambda: check_timeout({"Timeout": 0}), lambda: check_timeout({"Timeout": True}),
-        lambda: check_timeout({"Timeout": "3"}), lambda: check_memory({"MemorySize": 10241}),
-        lambda: check_runtime("nodejs20.x"), lambda: check_runtime(None), lambda: check_handler("x"),
-        lambda: check_handler("a b.c"), lambda: check_handler(".a"), lambda: check_function_name("../x"),
-        lambda: check_function_name("fn:1"), lambda: check_durable_config([]),
+        lambda: check_timeout({"Timeout": 0}),
+        lambda: check_timeout({"Timeout": True}),
+        lambda: check_timeout({"Timeout": "3"}),
+        lambda: check_memory({"MemorySize": 10241}),
+        lambda: check_runtime("nodejs20.x"),
+        lambda: check_runtime(None),
+        lambda: check_handler("x"),
+        lambda: check_handler("a b.c"),
+        lambda: check_handler(".a"),
+        lambda: check_function_name("../x"),
+        lambda: check_function_name("fn:1"),
+        lambda: check_durable_config([]),
         lambda: check_durable_config({"ExecutionTimeout": 31_622_401}),
-        lambda: check_environment({"Variables": {"A": 1}}), lambda: check_environment({"Variables": {"A": "x" * 5000}}),
+        lambda: check_environment({"Variables": {"A": 1}}),
+        lambda: check_environment({"Variables": {"A": "x" * 5000}}),
     ]
     for call in bad:
         with pytest.raises(InvalidParameterValueException):

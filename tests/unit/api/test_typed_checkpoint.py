@@ -18,8 +18,8 @@ from durable_lambda.lambda_service import (
     StepOptions,
     WaitOptions,
 )
-from durable_lambda.wire.errors import LambdaApiError
-from durable_lambda.wire.parse import check_checkpoint, check_update, parse_update
+from durable_lambda_server.wire.errors import LambdaApiError
+from durable_lambda_server.wire.parse import check_checkpoint, check_update, parse_update
 
 _TEXT = st.one_of(
     st.none(),
@@ -29,13 +29,22 @@ _TEXT = st.one_of(
     st.integers(),
 )
 _OPTIONS = {
-    "context_options": st.one_of(st.none(), st.builds(ContextOptions, st.one_of(st.booleans(), st.integers(0, 1)))),
+    "context_options": st.one_of(
+        st.none(), st.builds(ContextOptions, st.one_of(st.booleans(), st.integers(0, 1)))
+    ),
     "step_options": st.one_of(
-        st.none(), st.builds(StepOptions, st.one_of(st.integers(-5, 40_000_000), st.booleans(), st.floats(0, 5)))
+        st.none(),
+        st.builds(
+            StepOptions, st.one_of(st.integers(-5, 40_000_000), st.booleans(), st.floats(0, 5))
+        ),
     ),
     "wait_options": st.one_of(st.none(), st.builds(WaitOptions, st.integers(-1, 10))),
-    "callback_options": st.one_of(st.none(), st.builds(CallbackOptions, st.integers(0, 5), st.integers(0, 5))),
-    "error": st.one_of(st.none(), st.builds(ErrorObject, st.one_of(st.none(), st.text(max_size=5)))),
+    "callback_options": st.one_of(
+        st.none(), st.builds(CallbackOptions, st.integers(0, 5), st.integers(0, 5))
+    ),
+    "error": st.one_of(
+        st.none(), st.builds(ErrorObject, st.one_of(st.none(), st.text(max_size=5)))
+    ),
 }
 
 
@@ -48,7 +57,9 @@ def _outcome(fn: Any, *args: Any) -> Any:
 
 @settings(max_examples=400, deadline=None)
 @given(
-    op_id=st.one_of(st.text(min_size=0, max_size=66), st.sampled_from(["a" * 64, "a" * 65, "\ud800"])),
+    op_id=st.one_of(
+        st.text(min_size=0, max_size=66), st.sampled_from(["a" * 64, "a" * 65, "\ud800"])
+    ),
     op_type=st.sampled_from(list(OperationType)),
     action=st.sampled_from(list(OperationAction)),
     parent_id=_TEXT,
@@ -58,11 +69,24 @@ def _outcome(fn: Any, *args: Any) -> Any:
     options=st.fixed_dictionaries(_OPTIONS),
 )
 def test_typed_updates_follow_the_wire_rules(
-    op_id: Any, op_type: Any, action: Any, parent_id: Any, name: Any, sub_type: Any, payload: Any, options: Any
+    op_id: Any,
+    op_type: Any,
+    action: Any,
+    parent_id: Any,
+    name: Any,
+    sub_type: Any,
+    payload: Any,
+    options: Any,
 ) -> None:
     update = OperationUpdate(
-        operation_id=op_id, operation_type=op_type, action=action, parent_id=parent_id, name=name,
-        sub_type=sub_type, payload=payload, **options,
+        operation_id=op_id,
+        operation_type=op_type,
+        action=action,
+        parent_id=parent_id,
+        name=name,
+        sub_type=sub_type,
+        payload=payload,
+        **options,
     )
     try:
         wire = update.to_dict()
@@ -79,11 +103,28 @@ _VARIANTS: dict[str, list[Any]] = {
     "parent_id": [None, "p", "p" * 64, "p" * 65, "", "\ud800", "é", 7],
     "name": [None, "n", "n" * 256, "n" * 257, "", "\ud800", "é", 7, b"n"],
     "sub_type": [None, "Step", "Map_Iteration-1", "x" * 32, "x" * 33, "", "bad type", "é", 3],
-    "payload": [None, "", "1", "x" * 262_144, "x" * 262_145, "é" * 65_536, "é" * 131_073, "\ud800", 1],
+    "payload": [
+        None,
+        "",
+        "1",
+        "x" * 262_144,
+        "x" * 262_145,
+        "é" * 65_536,
+        "é" * 131_073,
+        "\ud800",
+        1,
+    ],
     "error": [None, ErrorObject("m", "T"), ErrorObject(message="\ud800")],
     "context_options": [None, ContextOptions(True), ContextOptions(False), ContextOptions(1)],  # type: ignore[arg-type]
-    "step_options": [None, StepOptions(0), StepOptions(31_622_400), StepOptions(31_622_401), StepOptions(-1),
-                     StepOptions(True), StepOptions(1.5)],  # type: ignore[arg-type]
+    "step_options": [
+        None,
+        StepOptions(0),
+        StepOptions(31_622_400),
+        StepOptions(31_622_401),
+        StepOptions(-1),
+        StepOptions(True),
+        StepOptions(1.5),
+    ],  # type: ignore[arg-type]
     "wait_options": [None, WaitOptions(5), WaitOptions(-1)],
     "callback_options": [None, CallbackOptions(1, 2)],
 }
@@ -92,7 +133,11 @@ _VARIANTS: dict[str, list[Any]] = {
 def test_each_field_variant_follows_the_wire_rules() -> None:
     """One field at a time off a valid update: every value either passes both ways unchanged
     or is rejected both ways with the same error."""
-    base = {"operation_id": "abc", "operation_type": OperationType.STEP, "action": OperationAction.START}
+    base = {
+        "operation_id": "abc",
+        "operation_type": OperationType.STEP,
+        "action": OperationAction.START,
+    }
     checked = 0
     for field, values in _VARIANTS.items():
         for value in values:
@@ -102,13 +147,18 @@ def test_each_field_variant_follows_the_wire_rules() -> None:
             except Exception:
                 assert _outcome(check_update, update, 0)[0] == "error", (field, value)
                 continue
-            assert _outcome(check_update, update, 0) == _outcome(parse_update, wire, 0), (field, value)
+            assert _outcome(check_update, update, 0) == _outcome(parse_update, wire, 0), (
+                field,
+                value,
+            )
             checked += 1
     assert checked > 60
 
 
 def test_plain_update_is_passed_through_and_others_are_rebuilt() -> None:
-    plain = OperationUpdate("abc", OperationType.STEP, OperationAction.SUCCEED, name="s1", sub_type="Step", payload="1")
+    plain = OperationUpdate(
+        "abc", OperationType.STEP, OperationAction.SUCCEED, name="s1", sub_type="Step", payload="1"
+    )
     assert check_update(plain, 0) is plain
     named = OperationUpdate("abc", OperationType.STEP, OperationAction.START, name="étape")
     checked = check_update(named, 0)

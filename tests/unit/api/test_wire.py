@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from durable_lambda.api.app import Router, split_raw_path
-from durable_lambda.api.code import extract_code, handler_spec
-from durable_lambda.api.wire import to_wire
-from durable_lambda.wire.errors import InvalidParameterValueException
+from durable_lambda_server.api.app import Router, split_raw_path
+from durable_lambda_server.api.code import extract_code, handler_spec
+from durable_lambda_server.api.wire import to_wire
+from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 
 async def _noop(*args: object) -> None:
@@ -21,7 +21,10 @@ async def _noop(*args: object) -> None:
 def test_raw_path_keeps_encoded_slashes_inside_one_segment() -> None:
     raw = b"/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Aus-east-1%3A0%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fi/state"
     assert split_raw_path(raw) == [
-        "2025-12-01", "durable-executions", "arn:aws:lambda:us-east-1:0:function:f:$LATEST/durable-execution/n/i", "state",
+        "2025-12-01",
+        "durable-executions",
+        "arn:aws:lambda:us-east-1:0:function:f:$LATEST/durable-execution/n/i",
+        "state",
     ]
     assert split_raw_path(b"/2015-03-31/functions/") == ["2015-03-31", "functions"]
     assert split_raw_path(b"/a%2Bb%3D/x?y=1") == ["a+b=", "x"]
@@ -36,10 +39,22 @@ def test_router_matches_method_and_shape() -> None:
 
 
 def test_timestamps_become_epoch_seconds_everywhere() -> None:
-    body = {"StartTimestamp": 1767225600123, "Events": [{"EventTimestamp": 1000, "EventId": 3,
-            "WaitDetails": {"ScheduledEndTimestamp": 2500}}], "Flag": True, "Other": 5}
-    assert to_wire(body) == {"StartTimestamp": 1767225600.123, "Events": [{"EventTimestamp": 1.0, "EventId": 3,
-                             "WaitDetails": {"ScheduledEndTimestamp": 2.5}}], "Flag": True, "Other": 5}
+    body = {
+        "StartTimestamp": 1767225600123,
+        "Events": [
+            {"EventTimestamp": 1000, "EventId": 3, "WaitDetails": {"ScheduledEndTimestamp": 2500}}
+        ],
+        "Flag": True,
+        "Other": 5,
+    }
+    assert to_wire(body) == {
+        "StartTimestamp": 1767225600.123,
+        "Events": [
+            {"EventTimestamp": 1.0, "EventId": 3, "WaitDetails": {"ScheduledEndTimestamp": 2.5}}
+        ],
+        "Flag": True,
+        "Other": 5,
+    }
 
 
 def test_handler_mapping(tmp_path: Path) -> None:

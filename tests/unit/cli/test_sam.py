@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from durable_lambda.cli import deploy, sam
-from durable_lambda.cli.main import main
+from durable_lambda_server.cli import deploy, sam
+from durable_lambda_server.cli.main import main
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:"
 
 
 def make(tmp_path: Path, body: str, *, code: dict[str, str] | None = None) -> Path:
-    for rel, text in (code if code is not None else {"src/app.py": "def handler(e, c):\n    return e\n"}).items():
+    for rel, text in (
+        code if code is not None else {"src/app.py": "def handler(e, c):\n    return e\n"}
+    ).items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -89,14 +91,23 @@ def test_functions_resolve_tags_intrinsics_globals_and_parameters(tmp_path: Path
     worker, flow = got["Worker"], got["Flow"]
     assert worker.name == "Worker" and flow.name == "dev-flow"
     assert worker.environment == {"STAGE": "dev", "SHARED": "overridden"}
-    assert (worker.timeout, flow.timeout, worker.memory_size, worker.runtime) == (20, 10, 512, "python3.12")
+    assert (worker.timeout, flow.timeout, worker.memory_size, worker.runtime) == (
+        20,
+        10,
+        512,
+        "python3.12",
+    )
     assert worker.code_dir == (tmp_path / "src").resolve() and worker.handler == "app.handler"
     assert worker.durable_config is None and worker.auto_publish_alias is None
     assert flow.durable_config == {"ExecutionTimeout": 900, "RetentionPeriodInDays": 3}
     assert flow.auto_publish_alias == "live"
     assert flow.environment == {
-        "STAGE": "dev", "SHARED": "from-globals", "WORKER": "Worker",
-        "WORKER_ARN": ARN + "Worker", "WORKER_ARN_LIST": ARN + "Worker", "WORKER_ARN_LONG": ARN + "Worker",
+        "STAGE": "dev",
+        "SHARED": "from-globals",
+        "WORKER": "Worker",
+        "WORKER_ARN": ARN + "Worker",
+        "WORKER_ARN_LIST": ARN + "Worker",
+        "WORKER_ARN_LONG": ARN + "Worker",
         "WORKER_REF_LONG": "Worker",
         "SUB": f"Worker|{ARN}Worker|eu-west-1|123456789012|${{Literal}}",
         "SUB_VARS": "Worker-dev",
@@ -110,7 +121,10 @@ def test_parameter_overrides(tmp_path: Path) -> None:
     template = make(tmp_path, FULL)
     got = specs(template, overrides=deploy.parse_overrides(["Stage=prod Size=1024"]))
     assert got["Flow"].name == "prod-flow" and got["Worker"].memory_size == 1024
-    assert deploy.parse_overrides(["ParameterKey=A,ParameterValue=b=c", "D="]) == {"A": "b=c", "D": ""}
+    assert deploy.parse_overrides(["ParameterKey=A,ParameterValue=b=c", "D="]) == {
+        "A": "b=c",
+        "D": "",
+    }
     with pytest.raises(sam.TemplateError, match="not one of"):
         specs(template, overrides={"Stage": "qa"})
     with pytest.raises(sam.TemplateError, match="undeclared parameter 'Nope'"):
@@ -121,11 +135,25 @@ def test_parameter_overrides(tmp_path: Path) -> None:
 
 def test_globals_lists_concatenate_and_maps_merge() -> None:
     merged = sam._merge_globals(
-        {"Layers": ["a"], "Environment": {"Variables": {"A": "1", "B": "2"}}, "Timeout": 3, "X": {"Ref": "P"}},
-        {"Layers": ["b"], "Environment": {"Variables": {"B": "3"}}, "Timeout": 9, "X": {"Fn::Sub": "s"}},
+        {
+            "Layers": ["a"],
+            "Environment": {"Variables": {"A": "1", "B": "2"}},
+            "Timeout": 3,
+            "X": {"Ref": "P"},
+        },
+        {
+            "Layers": ["b"],
+            "Environment": {"Variables": {"B": "3"}},
+            "Timeout": 9,
+            "X": {"Fn::Sub": "s"},
+        },
     )
-    assert merged == {"Layers": ["a", "b"], "Environment": {"Variables": {"A": "1", "B": "3"}}, "Timeout": 9,
-                      "X": {"Fn::Sub": "s"}}
+    assert merged == {
+        "Layers": ["a", "b"],
+        "Environment": {"Variables": {"A": "1", "B": "3"}},
+        "Timeout": 9,
+        "X": {"Fn::Sub": "s"},
+    }
 
 
 FUNCTION = """
@@ -147,34 +175,68 @@ Resources:
     [
         ("      CodeUri: src", "Fn: Handler is missing"),
         ("      Handler: app.handler", "Fn: CodeUri is missing"),
-        ("      CodeUri: nowhere\n      Handler: app.handler", "CodeUri directory 'nowhere' does not exist"),
+        (
+            "      CodeUri: nowhere\n      Handler: app.handler",
+            "CodeUri directory 'nowhere' does not exist",
+        ),
         ("      CodeUri: src\n      Handler: missing.handler", "missing.py not found"),
         ("      CodeUri: src\n      Handler: nodot", "Handler must be 'module.function'"),
-        ("      CodeUri: {Bucket: b, Key: k}\n      Handler: app.handler", "S3 locations are not supported"),
+        (
+            "      CodeUri: {Bucket: b, Key: k}\n      Handler: app.handler",
+            "S3 locations are not supported",
+        ),
         ("      CodeUri: src\n      Handler: app.handler\n      Runtime: nodejs20.x", "nodejs20.x"),
         ("      CodeUri: src\n      Handler: app.handler\n      Timeout: 901", "Fn.Timeout"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Ghost}}",
-         "unknown resource or parameter 'Ghost'"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !GetAtt Ghost.Arn}}",
-         "!GetAtt to unknown resource 'Ghost'"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !GetAtt Other.Name}}",
-         "only the Arn attribute"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Table}}",
-         "AWS::DynamoDB::Table resources are not deployed"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !If [c, a, b]}}",
-         "unsupported tag !If"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: {'Fn::If': [c, a, b]}}}",
-         "unsupported intrinsic function Fn::If"),
-        ("      CodeUri: src\n      Handler: app.handler\n      FunctionName: Other", "same FunctionName 'Other'"),
-        ("      CodeUri: src\n      Handler: app.handler\n      FunctionName: !Ref Other", "cannot reference function"),
-        ("      CodeUri: src\n      Handler: app.handler\n      DurableConfig: {Bogus: 1}", "unsupported key 'Bogus'"),
-        ("      CodeUri: src\n      Handler: app.handler\n      AutoPublishAlias: '12'", "invalid AutoPublishAlias"),
-        ("      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Other.Alias}}",
-         "Other has no AutoPublishAlias"),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Ghost}}",
+            "unknown resource or parameter 'Ghost'",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !GetAtt Ghost.Arn}}",
+            "!GetAtt to unknown resource 'Ghost'",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !GetAtt Other.Name}}",
+            "only the Arn attribute",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Table}}",
+            "AWS::DynamoDB::Table resources are not deployed",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !If [c, a, b]}}",
+            "unsupported tag !If",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: {'Fn::If': [c, a, b]}}}",
+            "unsupported intrinsic function Fn::If",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      FunctionName: Other",
+            "same FunctionName 'Other'",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      FunctionName: !Ref Other",
+            "cannot reference function",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      DurableConfig: {Bogus: 1}",
+            "unsupported key 'Bogus'",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      AutoPublishAlias: '12'",
+            "invalid AutoPublishAlias",
+        ),
+        (
+            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Other.Alias}}",
+            "Other has no AutoPublishAlias",
+        ),
     ],
 )
 def test_template_errors(tmp_path: Path, props: str, message: str) -> None:
-    with pytest.raises(sam.TemplateError, match=message.replace("(", r"\(").replace(".", r"\.").replace("!", "!")):
+    with pytest.raises(
+        sam.TemplateError, match=message.replace("(", r"\(").replace(".", r"\.").replace("!", "!")
+    ):
         specs(make(tmp_path, FUNCTION.format(props=props)))
 
 
@@ -184,7 +246,10 @@ def test_template_errors(tmp_path: Path, props: str, message: str) -> None:
         ("Resources:\n  A: [unclosed\n", "invalid YAML: line"),
         ("- just a list\n", "must be a YAML mapping"),
         ("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", "no AWS::Serverless::Function"),
-        ("Parameters:\n  P: {Type: String}\nResources:\n  F: {Type: AWS::Serverless::Function}\n", "'P' has no Default"),
+        (
+            "Parameters:\n  P: {Type: String}\nResources:\n  F: {Type: AWS::Serverless::Function}\n",
+            "'P' has no Default",
+        ),
         ("Resources: {}\n", "no Resources"),
     ],
 )
@@ -193,7 +258,9 @@ def test_template_level_errors(tmp_path: Path, body: str, message: str) -> None:
         specs(make(tmp_path, body))
 
 
-def test_cli_reports_a_bad_template_in_one_line_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_a_bad_template_in_one_line_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     template = make(tmp_path, FUNCTION.format(props="      CodeUri: src"))
     # Port 9 (discard) is never contacted: validation fails first.
     assert main(["deploy", str(template), "--endpoint-url", "http://127.0.0.1:9"]) == 2

@@ -7,20 +7,22 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.cli.main import build_parser, main
-from durable_lambda.runtime import Runtime
+from durable_lambda_server.cli.main import build_parser, main
+from durable_lambda_server.runtime import Runtime
 
-HANDLER = '''
+HANDLER = """
 from durable_lambda import durable_execution
 
 
 @durable_execution
 def handler(event, context):
     return context.step(lambda _: 1, name="one")
-'''
+"""
 
 
-def test_run_opens_the_store_with_the_chosen_durability(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_opens_the_store_with_the_chosen_durability(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = tmp_path / "app.py"
     app.write_text(HANDLER)
     opened: list[str] = []
@@ -32,7 +34,17 @@ def test_run_opens_the_store_with_the_chosen_durability(tmp_path: Path, monkeypa
         return runtime
 
     monkeypatch.setattr(Runtime, "open", classmethod(spy))
-    code = main(["--db", str(tmp_path / "state.db"), "run", f"{app}:handler", "--synchronous", "full", "--json"])
+    code = main(
+        [
+            "--db",
+            str(tmp_path / "state.db"),
+            "run",
+            f"{app}:handler",
+            "--synchronous",
+            "full",
+            "--json",
+        ]
+    )
     assert code == 0
     assert opened == ["FULL"]
 

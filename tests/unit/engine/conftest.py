@@ -5,8 +5,14 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.engine import Engine, FakeClock, FunctionRecord, InvocationTicket, StartExecution
-from durable_lambda.store import open_store
+from durable_lambda_server.engine import (
+    Engine,
+    FakeClock,
+    FunctionRecord,
+    InvocationTicket,
+    StartExecution,
+)
+from durable_lambda_server.store import open_store
 
 
 class Harness:
@@ -30,8 +36,12 @@ class Harness:
         assert ticket is not None
         return ticket
 
-    def checkpoint(self, ticket: InvocationTicket, token: str, *updates: dict[str, Any]) -> dict[str, Any]:
-        return self.engine.checkpoint(ticket.arn, {"CheckpointToken": token, "Updates": list(updates)})
+    def checkpoint(
+        self, ticket: InvocationTicket, token: str, *updates: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self.engine.checkpoint(
+            ticket.arn, {"CheckpointToken": token, "Updates": list(updates)}
+        )
 
     def invoke_until_finished(self, arn: str, rounds: int, **outcome: Any) -> None:
         """Claims and completes every attempt with ``outcome`` (``output=`` or ``error=``),

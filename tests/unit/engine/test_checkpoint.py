@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from durable_lambda.wire.errors import InvalidParameterValueException, RequestTooLargeException
+from durable_lambda_server.wire.errors import (
+    InvalidParameterValueException,
+    RequestTooLargeException,
+)
 from tests.unit.engine.conftest import Harness, step
 
 
@@ -64,14 +67,17 @@ def test_oversized_payload_is_rejected(h: Harness) -> None:
 def test_duplicate_start_and_inconsistent_identity_rejected(h: Harness) -> None:
     h.start()
     t = h.claim()
-    token = h.checkpoint(t, t.event["CheckpointToken"], {"Id": "c", "Type": "CONTEXT", "Action": "START"})["CheckpointToken"]
+    token = h.checkpoint(
+        t, t.event["CheckpointToken"], {"Id": "c", "Type": "CONTEXT", "Action": "START"}
+    )["CheckpointToken"]
     with pytest.raises(InvalidParameterValueException):
         h.checkpoint(t, token, {"Id": "c", "Type": "CONTEXT", "Action": "START"})
     with pytest.raises(InvalidParameterValueException, match="Inconsistent"):
         h.checkpoint(t, token, {"Id": "c", "Type": "CONTEXT", "Action": "SUCCEED", "Name": "other"})
     with pytest.raises(InvalidParameterValueException, match="EXECUTION"):
         h.checkpoint(
-            t, token,
+            t,
+            token,
             {"Id": "e", "Type": "EXECUTION", "Action": "SUCCEED", "Payload": "1"},
             step("z", "START"),
         )
@@ -81,7 +87,16 @@ def test_step_retry_then_success_records_attempts(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
     tok = h.checkpoint(t, t.event["CheckpointToken"], step("s", "START"))["CheckpointToken"]
-    h.checkpoint(t, tok, step("s", "RETRY", Error={"ErrorType": "ValueError", "ErrorMessage": "no"}, StepOptions={"NextAttemptDelaySeconds": 3}))
+    h.checkpoint(
+        t,
+        tok,
+        step(
+            "s",
+            "RETRY",
+            Error={"ErrorType": "ValueError", "ErrorMessage": "no"},
+            StepOptions={"NextAttemptDelaySeconds": 3},
+        ),
+    )
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
     assert h.engine.claim_invocation("test", 60) is None
     h.clock.advance(3000)
@@ -89,16 +104,27 @@ def test_step_retry_then_success_records_attempts(h: Harness) -> None:
     t2 = h.claim()
     op = [o for o in t2.event["InitialExecutionState"]["Operations"] if o["Id"] == "s"][0]
     assert op["Status"] == "READY" and op["StepDetails"]["Attempt"] == 1
-    tok = h.checkpoint(t2, t2.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload='"ok"'))["CheckpointToken"]
+    tok = h.checkpoint(
+        t2, t2.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload='"ok"')
+    )["CheckpointToken"]
     assert tok
     h.engine.complete_invocation(t2, output={"Status": "SUCCEEDED", "Result": '"ok"'})
     events = h.events(arn)
     assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
     assert [e["EventType"] for e in events] == [
-        "ExecutionStarted", "StepStarted", "StepFailed", "InvocationCompleted",
-        "StepStarted", "StepSucceeded", "InvocationCompleted", "ExecutionSucceeded",
+        "ExecutionStarted",
+        "StepStarted",
+        "StepFailed",
+        "InvocationCompleted",
+        "StepStarted",
+        "StepSucceeded",
+        "InvocationCompleted",
+        "ExecutionSucceeded",
     ]
-    assert events[2]["StepFailedDetails"]["RetryDetails"] == {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 3}
+    assert events[2]["StepFailedDetails"]["RetryDetails"] == {
+        "CurrentAttempt": 1,
+        "NextAttemptDelaySeconds": 3,
+    }
     assert events[5]["StepSucceededDetails"]["RetryDetails"] == {"CurrentAttempt": 2}
     assert h.engine.get_execution(arn)["Result"] == '"ok"'
 
@@ -106,7 +132,11 @@ def test_step_retry_then_success_records_attempts(h: Harness) -> None:
 def test_client_token_makes_a_retried_checkpoint_idempotent(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    body = {"CheckpointToken": t.event["CheckpointToken"], "ClientToken": "c-1", "Updates": [step("a", "START")]}
+    body = {
+        "CheckpointToken": t.event["CheckpointToken"],
+        "ClientToken": "c-1",
+        "Updates": [step("a", "START")],
+    }
     first = h.engine.checkpoint(arn, body)
     again = h.engine.checkpoint(arn, body)
     assert again == first

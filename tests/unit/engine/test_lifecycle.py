@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from durable_lambda.engine import StartExecution
-from durable_lambda.wire.errors import (
+from durable_lambda_server.engine import StartExecution
+from durable_lambda_server.wire.errors import (
     CallbackTimeoutException,
     DurableExecutionAlreadyStartedException,
     InvalidParameterValueException,
@@ -34,7 +34,11 @@ def test_bad_start_input(h: Harness) -> None:
 def test_wait_timer_survives_reopening_the_store(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    h.checkpoint(t, t.event["CheckpointToken"], {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}})
+    h.checkpoint(
+        t,
+        t.event["CheckpointToken"],
+        {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}},
+    )
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
     h.reopen()
     assert h.engine.next_due_ms() == h.clock.now_ms() + 5000
@@ -93,7 +97,9 @@ def test_stop_is_final_and_idempotent(h: Harness) -> None:
 
 
 def test_execution_timeout(h: Harness) -> None:
-    arn = h.engine.start_execution(StartExecution(function_name="fn", execution_timeout_seconds=10)).arn
+    arn = h.engine.start_execution(
+        StartExecution(function_name="fn", execution_timeout_seconds=10)
+    ).arn
     h.clock.advance(10_000)
     h.engine.fire_due_timers()
     assert h.engine.get_execution(arn)["Status"] == "TIMED_OUT"
@@ -103,12 +109,16 @@ def test_execution_timeout(h: Harness) -> None:
 def test_crashed_invocation_is_recorded_and_retried_then_fenced(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    assert h.engine.complete_invocation(t, error={"ErrorType": "Runtime.ExitError", "ErrorMessage": "exit 1"})
+    assert h.engine.complete_invocation(
+        t, error={"ErrorType": "Runtime.ExitError", "ErrorMessage": "exit 1"}
+    )
     ic = h.events(arn)[-1]
     assert ic["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"] == "Runtime.ExitError"
     t2 = h.claim()
     assert t2.attempt == 2
-    assert not h.engine.complete_invocation(t, output={"Status": "SUCCEEDED"})  # stale lease: fenced
+    assert not h.engine.complete_invocation(
+        t, output={"Status": "SUCCEEDED"}
+    )  # stale lease: fenced
     assert h.engine.complete_invocation(t2, output={"Status": "SUCCEEDED", "Result": "1"})
     assert h.engine.get_execution(arn)["Status"] == "SUCCEEDED"
 
@@ -152,11 +162,15 @@ def test_complete_and_claim_records_one_invocation_and_leases_the_next(h: Harnes
     assert h.engine.get_execution(first)["Status"] == "SUCCEEDED"
     assert t2 is not None and t2.arn == second and t2.attempt == 1
     assert h.engine.claim_invocation("other", 60) is None  # the second is leased now
-    assert h.engine.complete_and_claim(t2, "test", 60, output={"Status": "SUCCEEDED"}) is None  # nothing left
+    assert (
+        h.engine.complete_and_claim(t2, "test", 60, output={"Status": "SUCCEEDED"}) is None
+    )  # nothing left
     assert h.engine.get_execution(second)["Status"] == "SUCCEEDED"
 
 
-def test_complete_and_claim_with_a_stale_ticket_records_nothing_but_still_claims(h: Harness) -> None:
+def test_complete_and_claim_with_a_stale_ticket_records_nothing_but_still_claims(
+    h: Harness,
+) -> None:
     arn = h.start(name="retried")
     stale = h.claim()
     h.clock.advance(61_000)  # the lease runs out: another runtime takes the execution over
@@ -164,13 +178,15 @@ def test_complete_and_claim_with_a_stale_ticket_records_nothing_but_still_claims
     assert current is not None and current.attempt == 2
     waiting = h.start(name="waiting")
     before = h.types(arn)
-    claimed = h.engine.complete_and_claim(stale, "test", 60, output={"Status": "SUCCEEDED", "Result": "1"})
+    claimed = h.engine.complete_and_claim(
+        stale, "test", 60, output={"Status": "SUCCEEDED", "Result": "1"}
+    )
     assert h.types(arn) == before and h.engine.get_execution(arn)["Status"] == "RUNNING"  # fenced
     assert claimed is not None and claimed.arn == waiting
 
 
 def test_complete_and_claim_respects_reserved_concurrency(h: Harness) -> None:
-    from durable_lambda.engine import FunctionRecord
+    from durable_lambda_server.engine import FunctionRecord
 
     h.engine.put_function(FunctionRecord(name="gated", handler="app.py:handler"))
     h.engine.put_function_concurrency("gated", 0)

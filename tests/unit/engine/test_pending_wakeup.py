@@ -19,9 +19,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from durable_lambda.engine import Engine, FakeClock, FunctionRecord, InvocationTicket, StartExecution
-from durable_lambda.engine.invocations import MAX_FAILED_INVOCATIONS
-from durable_lambda.store import open_store
+from durable_lambda_server.engine import (
+    Engine,
+    FakeClock,
+    FunctionRecord,
+    InvocationTicket,
+    StartExecution,
+)
+from durable_lambda_server.engine.invocations import MAX_FAILED_INVOCATIONS
+from durable_lambda_server.store import open_store
 from tests.unit.engine.conftest import Harness, step
 
 
@@ -40,9 +46,13 @@ def _pending_error(events: list[dict[str, Any]]) -> list[str]:
 def test_pending_with_nothing_pending_is_an_invalid_output_that_is_retried(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    h.checkpoint(t, t.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload="1"))
+    h.checkpoint(
+        t, t.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload="1")
+    )
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
-    assert _pending_error(h.events(arn)) == ["Cannot return PENDING status with no pending operations."]
+    assert _pending_error(h.events(arn)) == [
+        "Cannot return PENDING status with no pending operations."
+    ]
     assert h.engine.get_execution(arn)["Status"] == "RUNNING"
     retry = h.engine.claim_invocation("test", 60)  # re-dispatched at once, like any failed attempt
     assert retry is not None and retry.attempt == 2
@@ -50,7 +60,9 @@ def test_pending_with_nothing_pending_is_an_invalid_output_that_is_retried(h: Ha
     assert h.engine.get_execution(arn)["Status"] == "SUCCEEDED"
 
 
-def test_a_handler_that_keeps_returning_pending_wrongly_fails_instead_of_hanging(h: Harness) -> None:
+def test_a_handler_that_keeps_returning_pending_wrongly_fails_instead_of_hanging(
+    h: Harness,
+) -> None:
     arn = h.start()
     h.invoke_until_finished(arn, 60, output={"Status": "PENDING"})
     execution = h.engine.get_execution(arn)
@@ -62,7 +74,13 @@ def test_a_handler_that_keeps_returning_pending_wrongly_fails_instead_of_hanging
 def test_a_pending_operation_keeps_the_execution_suspended(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    wait = {"Id": "w", "Type": "WAIT", "SubType": "Wait", "Action": "START", "WaitOptions": {"WaitSeconds": 5}}
+    wait = {
+        "Id": "w",
+        "Type": "WAIT",
+        "SubType": "Wait",
+        "Action": "START",
+        "WaitOptions": {"WaitSeconds": 5},
+    }
     h.checkpoint(t, t.event["CheckpointToken"], wait)
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
     assert _pending_error(h.events(arn)) == []
@@ -75,7 +93,13 @@ def test_a_pending_operation_keeps_the_execution_suspended(h: Harness) -> None:
 def test_a_completion_handed_over_mid_invocation_but_unused_reinvokes_uncharged(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    cb = {"Id": "cb", "Type": "CALLBACK", "SubType": "Callback", "Action": "START", "CallbackOptions": {}}
+    cb = {
+        "Id": "cb",
+        "Type": "CALLBACK",
+        "SubType": "Callback",
+        "Action": "START",
+        "CallbackOptions": {},
+    }
     resp = h.checkpoint(t, t.event["CheckpointToken"], cb)
     callback_id = resp["NewExecutionState"]["Operations"][-1]["CallbackDetails"]["CallbackId"]
     h.engine.send_callback_success(callback_id, b'"ok"')
@@ -96,8 +120,12 @@ def test_a_chained_invoke_result_held_back_still_wakes_the_caller(h: Harness) ->
     arn = h.start()
     t = h.claim()
     invoke = {
-        "Id": "inv", "Type": "CHAINED_INVOKE", "SubType": "ChainedInvoke", "Action": "START",
-        "Payload": "{}", "ChainedInvokeOptions": {"FunctionName": "child"},
+        "Id": "inv",
+        "Type": "CHAINED_INVOKE",
+        "SubType": "ChainedInvoke",
+        "Action": "START",
+        "Payload": "{}",
+        "ChainedInvokeOptions": {"FunctionName": "child"},
     }
     h.checkpoint(t, t.event["CheckpointToken"], invoke)
     child = h.engine.claim_invocation("test", 60)  # the child runs while its caller still does
@@ -154,20 +182,45 @@ class _Model:
             if status is not None:
                 continue
             if kind == "callback":
-                updates.append({"Id": op_id, "Type": "CALLBACK", "SubType": "Callback", "Action": "START",
-                                "CallbackOptions": {}})
+                updates.append(
+                    {
+                        "Id": op_id,
+                        "Type": "CALLBACK",
+                        "SubType": "Callback",
+                        "Action": "START",
+                        "CallbackOptions": {},
+                    }
+                )
             elif kind == "callback-timeout":
-                updates.append({"Id": op_id, "Type": "CALLBACK", "SubType": "Callback", "Action": "START",
-                                "CallbackOptions": {"TimeoutSeconds": 2}})
+                updates.append(
+                    {
+                        "Id": op_id,
+                        "Type": "CALLBACK",
+                        "SubType": "Callback",
+                        "Action": "START",
+                        "CallbackOptions": {"TimeoutSeconds": 2},
+                    }
+                )
             elif kind == "retry":
                 updates += [
                     step(op_id, "START"),
-                    step(op_id, "RETRY", Error={"ErrorType": "E", "ErrorMessage": "again"},
-                         StepOptions={"NextAttemptDelaySeconds": 1}),
+                    step(
+                        op_id,
+                        "RETRY",
+                        Error={"ErrorType": "E", "ErrorMessage": "again"},
+                        StepOptions={"NextAttemptDelaySeconds": 1},
+                    ),
                 ]
             else:
-                updates.append({"Id": op_id, "Type": "WAIT", "SubType": "Wait", "Action": "START",
-                                "WaitOptions": {"WaitSeconds": 1}})
+                updates.append(
+                    {
+                        "Id": op_id,
+                        "Type": "WAIT",
+                        "SubType": "Wait",
+                        "Action": "START",
+                        "WaitOptions": {"WaitSeconds": 1},
+                    }
+                )
             self.seen[op_id] = "STARTED"
         resp = self.engine.checkpoint(self.arn, {"CheckpointToken": self.token, "Updates": updates})
         self.token = resp["CheckpointToken"]
@@ -186,7 +239,9 @@ class _Model:
         ):
             self.checkpoint()  # an invocation always starts its operations and runs due retries
         done = all(self.seen.get(op_id) in _DONE for op_id in self.op_ids())
-        output = {"Status": "SUCCEEDED", "Result": json.dumps("done")} if done else {"Status": "PENDING"}
+        output = (
+            {"Status": "SUCCEEDED", "Result": json.dumps("done")} if done else {"Status": "PENDING"}
+        )
         self.engine.complete_invocation(self.ticket, output=output)
         self.ticket = self.token = None
 
@@ -209,7 +264,9 @@ _KINDS = ["callback", "callback-timeout", "wait", "retry"]
 _DONE = {"SUCCEEDED", "TIMED_OUT"}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     kinds=st.lists(st.sampled_from(_KINDS), min_size=1, max_size=4),
     actions=st.lists(st.sampled_from(_ACTIONS), max_size=40),
@@ -223,7 +280,9 @@ def test_every_interleaving_ends_with_a_finished_execution(
     try:
         engine.put_function(FunctionRecord(name="fn", handler="app.py:handler"))
         model = _Model(engine, clock, kinds)
-        model.arn = engine.start_execution(StartExecution(function_name="fn", input_payload="{}")).arn
+        model.arn = engine.start_execution(
+            StartExecution(function_name="fn", input_payload="{}")
+        ).arn
         for action in actions:
             getattr(model, action)()
         # The outside world finishes its part: every callback answered, every timer due...

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from durable_lambda.engine import Engine, FakeClock, FunctionRecord, StartExecution
-from durable_lambda.runtime.call_server import CallServer, Job
-from durable_lambda.store import open_store
+from durable_lambda_server.engine import Engine, FakeClock, FunctionRecord, StartExecution
+from durable_lambda_server.runtime.call_server import CallServer, Job
+from durable_lambda_server.store import open_store
 
 
 class _LateArrivals(Engine):
@@ -39,7 +39,9 @@ def test_calls_that_arrive_while_a_group_runs_join_its_commit(tmp_path: Path) ->
     engine.put_function(FunctionRecord(name="fn", handler="app.py:handler"))
     tickets = []
     for i in range(3):
-        engine.start_execution(StartExecution(function_name="fn", input_payload="{}", execution_name=f"e{i}"))
+        engine.start_execution(
+            StartExecution(function_name="fn", input_payload="{}", execution_name=f"e{i}")
+        )
         ticket = engine.claim_invocation("test", 60)
         assert ticket is not None
         tickets.append(ticket)
@@ -52,12 +54,16 @@ def test_calls_that_arrive_while_a_group_runs_join_its_commit(tmp_path: Path) ->
     engine.on_first_checkpoint = [lambda: send(1), lambda: send(2)]
     calls = CallServer()
     waiters = [
-        threading.Thread(target=calls.run, args=(Job(pipes[i][0], engine, tickets[i].arn),), daemon=True)
+        threading.Thread(
+            target=calls.run, args=(Job(pipes[i][0], engine, tickets[i].arn),), daemon=True
+        )
         for i in range(3)
     ]
     for waiter in waiters:
         waiter.start()
-    deadline = time.monotonic() + 10  # all three pipes watched (and the wake pipe) before the first call
+    deadline = (
+        time.monotonic() + 10
+    )  # all three pipes watched (and the wake pipe) before the first call
     while len(calls._selector.get_map()) < 4:
         assert time.monotonic() < deadline, "the call server did not take the jobs"
         time.sleep(0.001)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.engine import Engine, FakeClock, FunctionRecord, StartExecution
-from durable_lambda.runtime.dispatcher import Dispatcher
-from durable_lambda.store import open_store
+from durable_lambda_server.engine import Engine, FakeClock, FunctionRecord, StartExecution
+from durable_lambda_server.runtime.dispatcher import Dispatcher
+from durable_lambda_server.store import open_store
 
 
 class Rig:
@@ -20,14 +20,23 @@ class Rig:
         self.dispatcher = Dispatcher(self.engine, _no_resolve, _no_invoker, skip_time=True)
 
     def start(self) -> str:
-        return self.engine.start_execution(StartExecution(function_name="fn", input_payload="{}")).arn
+        return self.engine.start_execution(
+            StartExecution(function_name="fn", input_payload="{}")
+        ).arn
 
     def suspend_on_wait(self, seconds: int) -> str:
         arn = self.start()
         ticket = self.engine.claim_invocation("test", 60, arn)
         assert ticket is not None
-        wait = {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": seconds}}
-        self.engine.checkpoint(arn, {"CheckpointToken": ticket.event["CheckpointToken"], "Updates": [wait]})
+        wait = {
+            "Id": "w",
+            "Type": "WAIT",
+            "Action": "START",
+            "WaitOptions": {"WaitSeconds": seconds},
+        }
+        self.engine.checkpoint(
+            arn, {"CheckpointToken": ticket.event["CheckpointToken"], "Updates": [wait]}
+        )
         self.engine.complete_invocation(ticket, output={"Status": "PENDING"})
         return arn
 
@@ -70,7 +79,9 @@ def test_skip_time_jumps_to_the_wait_of_a_suspended_execution(rig: Rig) -> None:
 def test_skip_time_keeps_the_execution_timeout_while_an_invocation_holds_a_lease(rig: Rig) -> None:
     before = rig.clock.now_ms()
     arn = rig.start()
-    assert rig.engine.claim_invocation("elsewhere", 60, arn) is not None  # running, no timer of its own
+    assert (
+        rig.engine.claim_invocation("elsewhere", 60, arn) is not None
+    )  # running, no timer of its own
     assert rig.dispatcher._advance_clock() is False
     assert rig.clock.now_ms() == before
 
@@ -81,7 +92,9 @@ def test_skip_time_jumps_to_the_execution_timeout_when_nothing_else_can_happen(r
     assert ticket is not None
     # Suspended on a callback without a timeout: only the execution timeout can happen.
     callback = {"Id": "cb", "Type": "CALLBACK", "Action": "START", "CallbackOptions": {}}
-    rig.engine.checkpoint(arn, {"CheckpointToken": ticket.event["CheckpointToken"], "Updates": [callback]})
+    rig.engine.checkpoint(
+        arn, {"CheckpointToken": ticket.event["CheckpointToken"], "Updates": [callback]}
+    )
     rig.engine.complete_invocation(ticket, output={"Status": "PENDING"})
     assert rig.dispatcher._advance_clock() is True
     rig.engine.fire_due_timers()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from durable_lambda.runtime.handlers import HandlerLoadError, load_handler, split_spec
+from durable_lambda_server.runtime.handlers import HandlerLoadError, load_handler, split_spec
 
 
 def test_split_spec_defaults_to_handler() -> None:
@@ -31,7 +31,9 @@ def test_loads_function_from_file_and_caches(tmp_path: Path) -> None:
 def test_file_directory_is_importable_by_the_handler(tmp_path: Path) -> None:
     (tmp_path / "helper_mod_xyz.py").write_text("VALUE = 41\n")
     app = tmp_path / "app_with_helper.py"
-    app.write_text("import helper_mod_xyz\ndef handler(e, c):\n    return helper_mod_xyz.VALUE + 1\n")
+    app.write_text(
+        "import helper_mod_xyz\ndef handler(e, c):\n    return helper_mod_xyz.VALUE + 1\n"
+    )
     assert load_handler(f"{app}:handler")(None, None) == 42
 
 

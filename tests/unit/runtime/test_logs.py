@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from durable_lambda.runtime.logs import ExecutionLogSink, function_name_from_arn, read_logs
+from durable_lambda_server.runtime.logs import ExecutionLogSink, function_name_from_arn, read_logs
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:orders:$LATEST/durable-execution/n/abc"
 

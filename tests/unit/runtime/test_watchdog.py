@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from durable_lambda.runtime.watchdog import Watchdog
+from durable_lambda_server.runtime.watchdog import Watchdog
 
 
 def test_due_callback_runs_and_cancelled_one_does_not() -> None:

@@ -261,7 +261,9 @@ def make_state(backend: FakeBackend, **config: float) -> Any:
     """A started ``ExecutionState`` over ``backend`` with the given batcher limits."""
     from durable_lambda._sdk.state import CheckpointBatcherConfig, ExecutionState
 
-    state = ExecutionState(ARN, "tok-0", dict(backend.operations), backend, CheckpointBatcherConfig(**config))  # type: ignore[arg-type]
+    state = ExecutionState(
+        ARN, "tok-0", dict(backend.operations), backend, CheckpointBatcherConfig(**config)
+    )  # type: ignore[arg-type]
     state.start()
     return state
 

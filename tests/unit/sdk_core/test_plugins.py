@@ -59,7 +59,9 @@ def test_env_var_names_must_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_hook_and_factory_errors_are_swallowed() -> None:
     calls: list[str] = []
-    runner = PluginRunner.create([Factory(calls, fail=True), Factory(calls, broken=True), Factory(calls)], None)
+    runner = PluginRunner.create(
+        [Factory(calls, fail=True), Factory(calls, broken=True), Factory(calls)], None
+    )
     assert len(runner.plugins) == 2
     runner.call("on_invocation_start", None)
     assert calls == ["start", "start"]

@@ -151,7 +151,7 @@ def test_custom_serdes_always_keeps_the_round_trip() -> None:
 
 
 def test_store_encoder_matches_json_dumps() -> None:
-    from durable_lambda.store.sqlite_rows import dumps_compact as _dumps_compact
+    from durable_lambda_server.store.sqlite_rows import dumps_compact as _dumps_compact
 
     for value in ({"a": [1, 2.5, None, True, "é\ud800"], "b": {}}, {"n": float("nan")}, {}):
         assert _dumps_compact(value) == json.dumps(value, separators=(",", ":"))

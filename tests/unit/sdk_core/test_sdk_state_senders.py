@@ -83,7 +83,9 @@ def test_concurrent_callers_keep_order_and_token_sequence() -> None:
         try:
             for i in range(per_thread):
                 op_id = f"{tag}{i}"
-                state.create_checkpoint(step_update(op_id, OperationAction.START), is_sync=i % 3 == 0)
+                state.create_checkpoint(
+                    step_update(op_id, OperationAction.START), is_sync=i % 3 == 0
+                )
                 state.create_checkpoint(step_update(op_id, OperationAction.SUCCEED))
         finally:
             set_block_hook(None)

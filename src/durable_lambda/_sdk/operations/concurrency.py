@@ -280,7 +280,9 @@ class BatchCoordinator:
             state.remove_completion_listener(on_completed)
             runners.close()
         items = [self.items[i] for i in sorted(self.items)]
-        started = [BatchItem(i, BatchItemStatus.STARTED) for i in sorted(self.in_flight)]
+        started: list[BatchItem[Any]] = [
+            BatchItem(i, BatchItemStatus.STARTED) for i in sorted(self.in_flight)
+        ]
         return BatchResult(sorted(items + started, key=lambda item: item.index), reason)
 
     def _loop(self, runners: BranchRunners[BranchSpec, _Event], slots: int) -> CompletionReason:

@@ -67,4 +67,6 @@ def execute_invoke(
         return deserialize(config.serdes_result or DEFAULT_JSON_SERDES, details.result, op_id, arn)
     if checkpoint is not None and checkpoint.status in _FAILED:
         raise InvokeError.from_error_object(details.error if details else None)
-    suspend_with_optional_resume_delay(f"Invoke {op_id} of {function_name} still running", waiting_on=op_id)
+    suspend_with_optional_resume_delay(
+        f"Invoke {op_id} of {function_name} still running", waiting_on=op_id
+    )

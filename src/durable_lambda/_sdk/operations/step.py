@@ -93,7 +93,9 @@ class StepExecutor:
                 )
             if status is OperationStatus.STARTED:
                 attempt = _attempt(checkpoint)
-                self._hook("on_operation_start", plugin.OperationStartInfo, attempt, status, replayed=True)
+                self._hook(
+                    "on_operation_start", plugin.OperationStartInfo, attempt, status, replayed=True
+                )
                 if at_most_once:
                     # §16.2: the previous at-most-once attempt was interrupted; never re-run it.
                     interrupted = StepInterruptedError(
@@ -106,8 +108,11 @@ class StepExecutor:
         # absent or READY: a new attempt starts
         attempt = _attempt(checkpoint)
         self._hook(
-            "on_operation_start", plugin.OperationStartInfo, attempt,
-            checkpoint.status if checkpoint else None, replayed=checkpoint is not None,
+            "on_operation_start",
+            plugin.OperationStartInfo,
+            attempt,
+            checkpoint.status if checkpoint else None,
+            replayed=checkpoint is not None,
         )
         start = build_update(
             self.identifier, OperationType.STEP, OperationAction.START, self.sub_type
@@ -128,8 +133,12 @@ class StepExecutor:
             attempt=attempt,
         )
         step_context = StepContext(logger=self.context_logger.with_log_info(info), attempt=attempt)
-        self._hook("on_user_function_start", plugin.UserFunctionStartInfo, attempt, OperationStatus.STARTED)
+        self._hook(
+            "on_user_function_start", plugin.UserFunctionStartInfo, attempt, OperationStatus.STARTED
+        )
         outcome = plugin.UserFunctionOutcome.INCOMPLETE
+        failure: Exception | None
+        serdes_failure: SerDesError | None
         try:
             try:
                 about_to_block()  # step bodies do I/O: let a batch run its other branches meanwhile
@@ -139,17 +148,20 @@ class StepExecutor:
             except SerDesError as err:  # permanent: FAIL without asking the retry strategy
                 outcome = plugin.UserFunctionOutcome.FAILED
                 failure = None
-                serdes_failure: SerDesError | None = err
+                serdes_failure = err
             except Exception as err:  # user code failed: the retry strategy decides (§16.1)
                 outcome = plugin.UserFunctionOutcome.FAILED
-                failure: Exception | None = err
+                failure = err
                 serdes_failure = None
             else:
                 outcome = plugin.UserFunctionOutcome.SUCCEEDED
                 failure = serdes_failure = None
         finally:
             self._hook(
-                "on_user_function_end", plugin.UserFunctionEndInfo, attempt, OperationStatus.STARTED,
+                "on_user_function_end",
+                plugin.UserFunctionEndInfo,
+                attempt,
+                OperationStatus.STARTED,
                 outcome=outcome,
             )
         if failure is not None:
@@ -174,7 +186,13 @@ class StepExecutor:
             self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.FAILED)
             raise
         self._checkpoint(OperationAction.SUCCEED, payload=payload)
-        self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.SUCCEEDED, result=value)
+        self._hook(
+            "on_operation_end",
+            plugin.OperationEndInfo,
+            attempt,
+            OperationStatus.SUCCEEDED,
+            result=value,
+        )
         return value
 
     def _handle_failure(self, error: Exception, attempt: int) -> NoReturn:
@@ -188,11 +206,18 @@ class StepExecutor:
                 OperationAction.RETRY, error=error_object, step_options=StepOptions(delay)
             )
             suspend_with_optional_resume_delay(
-                f"Retry scheduled for step {self.identifier.operation_id}", delay,
+                f"Retry scheduled for step {self.identifier.operation_id}",
+                delay,
                 waiting_on=self.identifier.operation_id,
             )
         self._checkpoint(OperationAction.FAIL, error=error_object)
-        self._hook("on_operation_end", plugin.OperationEndInfo, attempt, OperationStatus.FAILED, error=error_object)
+        self._hook(
+            "on_operation_end",
+            plugin.OperationEndInfo,
+            attempt,
+            OperationStatus.FAILED,
+            error=error_object,
+        )
         raise StepError.from_error_object(error_object)
 
     def _hook(

@@ -46,12 +46,15 @@ def execute_wait(state: ExecutionState, identifier: OperationIdentifier, seconds
         state.create_checkpoint(start, is_sync=True)
         checkpoint = state.get_checkpoint_result(op_id)
         if checkpoint is None or not checkpoint.status.is_terminal:
-            suspend_with_optional_resume_delay(f"Wait {op_id} for {seconds}s", seconds, waiting_on=op_id)
+            suspend_with_optional_resume_delay(
+                f"Wait {op_id} for {seconds}s", seconds, waiting_on=op_id
+            )
     if checkpoint.status is OperationStatus.SUCCEEDED or checkpoint.status.is_terminal:
         # A CANCELLED wait (only possible through the API) also lets the code continue.
         return
     details = checkpoint.wait_details
     suspend_with_optional_resume_timestamp(
-        f"Wait {op_id} not finished", details.scheduled_end_timestamp if details else None,
+        f"Wait {op_id} not finished",
+        details.scheduled_end_timestamp if details else None,
         waiting_on=op_id,
     )

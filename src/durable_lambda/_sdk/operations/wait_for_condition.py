@@ -120,7 +120,9 @@ class WaitForConditionExecutor:
             return self._deserialize(payload)
         delay = max(1, int(decision.delay_seconds))
         self._checkpoint(OperationAction.RETRY, payload=payload, step_options=StepOptions(delay))
-        suspend_with_optional_resume_delay(f"wait_for_condition {op_id} polls in {delay}s", delay, waiting_on=op_id)
+        suspend_with_optional_resume_delay(
+            f"wait_for_condition {op_id} polls in {delay}s", delay, waiting_on=op_id
+        )
 
     def _fail(self, err: Exception) -> NoReturn:
         error_object = ErrorObject.from_exception(err)

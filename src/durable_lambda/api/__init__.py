@@ -1,7 +1,0 @@
-"""The Lambda REST-JSON HTTP API (``durable-lambda serve``): boto3's ``lambda`` client works against it."""
-
-from __future__ import annotations
-
-from durable_lambda.api.app import create_app
-
-__all__ = ["create_app"]

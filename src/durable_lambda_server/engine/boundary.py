@@ -1,0 +1,89 @@
+"""The engine's boundary: store failures become Lambda errors, paging input is bounded.
+
+Every ``Engine`` transaction runs inside ``translated``, so no store or driver exception leaves
+the engine: the caller sees a ``LambdaApiError`` and the transaction has been rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from durable_lambda_server.store.base import StoreBusyError, StoreError, TransientStoreError
+from durable_lambda_server.wire.errors import (
+    InvalidParameterValueException,
+    LambdaApiError,
+    ServiceException,
+    TooManyRequestsException,
+)
+
+__all__ = ["MAX_PAGE", "clamp_ms", "is_retryable", "parse_marker", "service_error", "translated"]
+
+log = logging.getLogger("durable_lambda_server.engine")
+
+MAX_PAGE = 2**31  # bound on markers and page sizes: beyond anything stored, within SQLite's range
+
+
+def parse_marker(marker: str | None) -> int:
+    if not marker:
+        return 0
+    try:
+        value = int(marker)
+    except (TypeError, ValueError):
+        raise InvalidParameterValueException("Invalid Marker") from None
+    if not 0 <= value < MAX_PAGE:
+        raise InvalidParameterValueException("Invalid Marker")
+    return value
+
+
+def clamp_ms(value: int | None) -> int | None:
+    """A time filter within what the store can compare (SQLite integers are 64-bit)."""
+    return None if value is None else max(-(2**62), min(value, 2**62))
+
+
+def service_error(err: StoreError) -> LambdaApiError:
+    """The Lambda error for a store failure; in every case the transaction was rolled back.
+
+    * ``StoreBusyError`` (another writer held the database past the busy timeout) ->
+      ``TooManyRequestsException``, 429, ``Reason: CallerRateLimitExceeded``: nothing happened,
+      the caller should back off and retry (botocore and the SDK retry 429 by themselves).
+    * any other ``TransientStoreError`` (disk full, I/O error) -> ``ServiceException``, 500:
+      a server fault that clears when the operator frees space; 5xx is retried by botocore and
+      classified as a retryable invocation error by the SDK (sdk-spec.md §9.4).
+    * anything else the store reports -> ``ServiceException``, 500, logged.
+    """
+    if isinstance(err, StoreBusyError):
+        return TooManyRequestsException(
+            f"Rate exceeded: the store is busy, retry: {err}", Reason="CallerRateLimitExceeded"
+        )
+    if not isinstance(err, TransientStoreError):
+        log.error("store failure: %s", err)
+    return ServiceException(f"store unavailable, nothing was written, retry: {err}")
+
+
+def is_retryable(err: BaseException) -> bool:
+    """Whether repeating the call may succeed: the store was busy (429) or transiently failed
+    (disk full, I/O: a ``ServiceException`` caused by a ``TransientStoreError``). Fenced calls,
+    invalid input and other store failures are not."""
+    if isinstance(err, (TooManyRequestsException, TransientStoreError)):
+        return True
+    return isinstance(err, ServiceException) and isinstance(err.__cause__, TransientStoreError)
+
+
+class translated:
+    """Store errors become service errors at the engine boundary (style.md §5)."""
+
+    def __init__(self, cm: Any) -> None:
+        self._cm = cm
+
+    def __enter__(self) -> Any:
+        try:
+            return self._cm.__enter__()
+        except StoreError as err:
+            raise service_error(err) from err
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            return self._cm.__exit__(*exc)
+        except StoreError as err:
+            raise service_error(err) from err

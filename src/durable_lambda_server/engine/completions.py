@@ -1,0 +1,124 @@
+"""Service-side transitions: timers firing, callbacks answered, executions finishing.
+
+Each function works on an ``ExecutionWriter`` inside the caller's transaction and records the
+history event of what it changed. A completion the handler has not seen marks the execution for
+re-invocation (``ExecutionWriter.service_change``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from durable_lambda_server.engine.events import ExecutionWriter, error_details, payload_details
+from durable_lambda_server.store.base import TimerRow
+
+__all__ = ["apply_timer", "complete_operation", "finish_execution"]
+
+_FINISH_EVENT = {
+    "SUCCEEDED": "ExecutionSucceeded",
+    "FAILED": "ExecutionFailed",
+    "TIMED_OUT": "ExecutionTimedOut",
+    "STOPPED": "ExecutionStopped",
+}
+CALLBACK_TIMEOUT = {"ErrorType": "Callback.Timeout", "ErrorMessage": "Callback timed out"}
+CALLBACK_HEARTBEAT = {
+    "ErrorType": "Callback.Heartbeat",
+    "ErrorMessage": "Callback timed out on heartbeat",
+}
+EXECUTION_TIMEOUT = {"ErrorType": "Execution.Timeout", "ErrorMessage": "Execution timed out"}
+
+
+def finish_execution(
+    w: ExecutionWriter,
+    status: str,
+    *,
+    result: str | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
+    ex = w.ex
+    op = w.get_op(ex.execution_id)
+    if op is not None:
+        w.put_op(dict(op, Status=status, EndTimestamp=w.now), new=False)
+    details: dict[str, Any]
+    if status == "SUCCEEDED":
+        details = {"Result": payload_details(result)}
+    else:
+        details = {"Error": error_details(error)}
+    w.event(_FINISH_EVENT[status], details, op)
+    w.tx.cancel_timers(ex.arn)
+    w.changes.update(
+        status=status,
+        end_ms=w.now,
+        result=result if status == "SUCCEEDED" else None,
+        error=json.dumps(error) if status != "SUCCEEDED" and error is not None else None,
+        needs_invoke=0,
+        checkpoint_token=None,
+        pending_outcome=None,
+    )
+    if ex.parent_arn and ex.parent_op_id:
+        w.effects.append(("child_finished", {"status": status, "result": result, "error": error}))
+
+
+def complete_operation(
+    w: ExecutionWriter,
+    op: dict[str, Any],
+    status: str,
+    event_type: str,
+    *,
+    details_key: str,
+    result: str | None = None,
+    error: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Closes a WAIT, CALLBACK or CHAINED_INVOKE operation from the service side."""
+    new = dict(op, Status=status, EndTimestamp=w.now)
+    sub = dict(new.get(details_key) or {})
+    if result is not None:
+        sub["Result"] = result
+    if error is not None:
+        sub["Error"] = error
+    new[details_key] = sub
+    w.put_op(new, new=False)
+    event_details = dict(details or {})
+    if status == "SUCCEEDED" and details is None:
+        event_details["Result"] = payload_details(result)
+    elif error is not None and details is None:
+        event_details["Error"] = error_details(error)
+    w.event(event_type, event_details, new)
+    w.tx.cancel_timers(w.ex.arn, op["Id"])
+    w.service_change()
+
+
+def apply_timer(w: ExecutionWriter, timer: TimerRow) -> None:
+    arn = w.ex.arn
+    w.tx.cancel_timers(arn, timer.op_id, [timer.kind])
+    if timer.kind == "execution_timeout":
+        finish_execution(w, "TIMED_OUT", error=EXECUTION_TIMEOUT)
+        return
+    if timer.kind == "invocation_retry":
+        w.changes["needs_invoke"] = 1
+        return
+    op = w.get_op(timer.op_id)
+    if op is None:
+        return
+    if timer.kind == "wait" and op["Status"] == "STARTED":
+        scheduled = int((op.get("WaitDetails") or {}).get("ScheduledEndTimestamp", w.now))
+        seconds = max(0, round((scheduled - int(op.get("StartTimestamp", scheduled))) / 1000))
+        complete_operation(
+            w,
+            op,
+            "SUCCEEDED",
+            "WaitSucceeded",
+            details_key="WaitDetails",
+            details={"Duration": seconds},
+        )
+    elif timer.kind == "retry" and op["Status"] == "PENDING":
+        # PENDING -> READY writes no event (conformance.md §8.1); the invocation that follows does.
+        w.put_op(dict(op, Status="READY"), new=False)
+        w.service_change()
+    elif timer.kind in {"callback_timeout", "callback_heartbeat"} and op["Status"] == "STARTED":
+        error = CALLBACK_TIMEOUT if timer.kind == "callback_timeout" else CALLBACK_HEARTBEAT
+        complete_operation(
+            w, op, "TIMED_OUT", "CallbackTimedOut", details_key="CallbackDetails", error=error
+        )

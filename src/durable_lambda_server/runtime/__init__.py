@@ -1,0 +1,26 @@
+"""Runtime: dispatcher, invokers and the embedded ``Runtime`` that ties them to the engine."""
+
+from durable_lambda_server.runtime.client import EngineServiceClient
+from durable_lambda_server.runtime.dispatcher import Dispatcher
+from durable_lambda_server.runtime.invokers import (
+    FunctionConfig,
+    InProcessInvoker,
+    InvocationRequest,
+    InvocationResult,
+    Invoker,
+    ProcessInvoker,
+)
+from durable_lambda_server.runtime.local import InvokeResult, Runtime
+
+__all__ = [
+    "Dispatcher",
+    "EngineServiceClient",
+    "FunctionConfig",
+    "InProcessInvoker",
+    "InvocationRequest",
+    "InvocationResult",
+    "InvokeResult",
+    "Invoker",
+    "ProcessInvoker",
+    "Runtime",
+]
