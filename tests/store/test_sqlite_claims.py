@@ -27,7 +27,7 @@ def test_claimable_covers_new_work_and_expired_leases_oldest_first(tmp_path: Pat
             tx.claimable_execution(50, exclude_functions=["busy"]).arn == "new"
         )  # lease not expired yet
         assert tx.claimable_execution(50).arn == "other"
-        tx.update_execution("new", needs_invoke=0)
+        tx.update_execution("new", {"needs_invoke": 0})
         assert tx.claimable_execution(50, exclude_functions=["busy"]) is None
         assert tx.has_claimable(50)  # "other" (has_claimable knows no concurrency limits)
         assert tx.claimable_execution(100, exclude_functions=["busy"]).arn == "expired"

@@ -221,8 +221,8 @@ def test_payloads_live_outside_the_execution_row(tmp_path: Path) -> None:
         assert full is not None and lean is not None
         assert full.input_payload == big and lean.input_payload is None
         assert lean._replace(input_payload=big) == full
-        tx.update_execution("arn:big", status="SUCCEEDED", result='"done"', end_ms=5)
-        tx.update_execution("arn:none", error='{"ErrorType": "E"}')
+        tx.update_execution("arn:big", {"status": "SUCCEEDED", "result": '"done"', "end_ms": 5})
+        tx.update_execution("arn:none", {"error": '{"ErrorType": "E"}'})
     with store.transaction(write=False) as tx:
         done = tx.get_execution("arn:big")
         assert done is not None and (done.status, done.result, done.error, done.input_payload) == (

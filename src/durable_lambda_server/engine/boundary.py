@@ -7,7 +7,8 @@ the engine: the caller sees a ``LambdaApiError`` and the transaction has been ro
 from __future__ import annotations
 
 import logging
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Generic, TypeVar
 
 from durable_lambda_server.store.base import StoreBusyError, StoreError, TransientStoreError
 from durable_lambda_server.wire.errors import (
@@ -18,6 +19,8 @@ from durable_lambda_server.wire.errors import (
 )
 
 __all__ = ["MAX_PAGE", "clamp_ms", "is_retryable", "parse_marker", "service_error", "translated"]
+
+T = TypeVar("T")
 
 log = logging.getLogger("durable_lambda_server.engine")
 
@@ -70,13 +73,13 @@ def is_retryable(err: BaseException) -> bool:
     return isinstance(err, ServiceException) and isinstance(err.__cause__, TransientStoreError)
 
 
-class translated:
+class translated(Generic[T]):
     """Store errors become service errors at the engine boundary (style.md §5)."""
 
-    def __init__(self, cm: Any) -> None:
+    def __init__(self, cm: AbstractContextManager[T]) -> None:
         self._cm = cm
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> T:
         try:
             return self._cm.__enter__()
         except StoreError as err:

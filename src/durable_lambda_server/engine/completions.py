@@ -48,13 +48,15 @@ def finish_execution(
     w.event(_FINISH_EVENT[status], details, op)
     w.tx.cancel_timers(ex.arn)
     w.changes.update(
-        status=status,
-        end_ms=w.now,
-        result=result if status == "SUCCEEDED" else None,
-        error=json.dumps(error) if status != "SUCCEEDED" and error is not None else None,
-        needs_invoke=0,
-        checkpoint_token=None,
-        pending_outcome=None,
+        {
+            "status": status,
+            "end_ms": w.now,
+            "result": result if status == "SUCCEEDED" else None,
+            "error": json.dumps(error) if status != "SUCCEEDED" and error is not None else None,
+            "needs_invoke": 0,
+            "checkpoint_token": None,
+            "pending_outcome": None,
+        }
     )
     if ex.parent_arn and ex.parent_op_id:
         w.effects.append(("child_finished", {"status": status, "result": result, "error": error}))

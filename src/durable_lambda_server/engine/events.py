@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from durable_lambda_server.engine.ids import IdSource
-from durable_lambda_server.store.base import ExecutionRow, Transaction
+from durable_lambda_server.store.base import ExecutionChanges, ExecutionRow, Transaction
 
 __all__ = ["ExecutionWriter", "error_details", "payload_details"]
 
@@ -48,7 +48,7 @@ class ExecutionWriter:
         self.change_seq = ex.change_seq
         self.op_seq = ex.op_seq
         self.events: list[dict[str, Any]] = []
-        self.changes: dict[str, Any] = {}
+        self.changes: ExecutionChanges = {}
         self.written_ops: dict[str, dict[str, Any]] = {}
         self._pending_ops: dict[str, tuple[dict[str, Any], int, int]] = {}
 
@@ -116,10 +116,8 @@ class ExecutionWriter:
             self._pending_ops.clear()
         if self.events:
             self.tx.append_events(self.ex.arn, self.events)
-        self.tx.update_execution(
-            self.ex.arn,
-            event_seq=self.event_seq,
-            change_seq=self.change_seq,
-            op_seq=self.op_seq,
-            **self.changes,
-        )
+        changes = self.changes
+        changes["event_seq"] = self.event_seq
+        changes["change_seq"] = self.change_seq
+        changes["op_seq"] = self.op_seq
+        self.tx.update_execution(self.ex.arn, changes)

@@ -156,11 +156,13 @@ def claim(
             },
         )
         w.changes.update(
-            lease_token=None,
-            lease_owner=None,
-            lease_expires_ms=None,
-            checkpoint_token=None,
-            needs_invoke=0,
+            {
+                "lease_token": None,
+                "lease_owner": None,
+                "lease_expires_ms": None,
+                "checkpoint_token": None,
+                "needs_invoke": 0,
+            }
         )
         if not record_failed_invocation(w, dict(LEASE_EXPIRED)):
             w.flush()
@@ -173,21 +175,23 @@ def claim(
     if len(ops) > _STATE_PAGE:
         state["NextMarker"] = str(_STATE_PAGE)
     w.changes.update(
-        checkpoint_token=token,
-        lease_token=lease,
-        lease_owner=owner,
-        lease_expires_ms=now + int(lease_seconds * 1000),
-        attempt=ex.attempt + 1,
-        needs_invoke=0,
-        seen_seq=ex.change_seq,
-        invocation_start_ms=now,
-        request_id=request_id,
-        last_request_token=None,
-        last_client_token=None,
-        last_response=None,
-        # An outcome checkpointed by an attempt that never completed cleanly (it crashed or
-        # returned an error) is not the execution's outcome: this attempt replays and decides.
-        pending_outcome=None,
+        {
+            "checkpoint_token": token,
+            "lease_token": lease,
+            "lease_owner": owner,
+            "lease_expires_ms": now + int(lease_seconds * 1000),
+            "attempt": ex.attempt + 1,
+            "needs_invoke": 0,
+            "seen_seq": ex.change_seq,
+            "invocation_start_ms": now,
+            "request_id": request_id,
+            "last_request_token": None,
+            "last_client_token": None,
+            "last_response": None,
+            # An outcome checkpointed by an attempt that never completed cleanly (it crashed or
+            # returned an error) is not the execution's outcome: this attempt replays and decides.
+            "pending_outcome": None,
+        }
     )
     w.flush()
     durable = ex.kind == "durable"
@@ -251,11 +255,13 @@ def record_runtime_death(w: ExecutionWriter) -> None:
         },
     )
     w.changes.update(
-        lease_token=None,
-        lease_owner=None,
-        lease_expires_ms=None,
-        checkpoint_token=None,
-        needs_invoke=1,
+        {
+            "lease_token": None,
+            "lease_owner": None,
+            "lease_expires_ms": None,
+            "checkpoint_token": None,
+            "needs_invoke": 1,
+        }
     )
 
 
@@ -306,7 +312,12 @@ def complete(
         details["Error"] = error_details(error)
     w.event("InvocationCompleted", details)
     w.changes.update(
-        lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None
+        {
+            "lease_token": None,
+            "lease_owner": None,
+            "lease_expires_ms": None,
+            "checkpoint_token": None,
+        }
     )
     if ex.status != "RUNNING":
         return  # stopped or timed out while the invocation ran
@@ -375,7 +386,12 @@ def _complete_plain(
         details["Error"] = error_details(error)
     w.event("InvocationCompleted", details)
     w.changes.update(
-        lease_token=None, lease_owner=None, lease_expires_ms=None, checkpoint_token=None
+        {
+            "lease_token": None,
+            "lease_owner": None,
+            "lease_expires_ms": None,
+            "checkpoint_token": None,
+        }
     )
     if w.ex.status != "RUNNING":
         return

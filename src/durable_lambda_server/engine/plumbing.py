@@ -7,6 +7,8 @@ executions, checkpoints, callbacks, timers and invocations (service.py).
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
 import re
 import threading
 from collections.abc import Callable
@@ -15,7 +17,7 @@ from typing import Any
 from durable_lambda_server.engine.boundary import translated
 from durable_lambda_server.engine.clock import Clock, SystemClock
 from durable_lambda_server.engine.ids import IdSource
-from durable_lambda_server.store.base import ExecutionRow, Store
+from durable_lambda_server.store.base import ExecutionRow, Store, SupportsGroupCommit, Transaction
 from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,
     ResourceNotFoundException,
@@ -65,23 +67,26 @@ class EngineCore:
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
-    def _tx(self) -> Any:
+    def _tx(self) -> translated[Transaction]:
         return translated(self.store.transaction())
 
-    def shared_commit(self) -> Any:
+    def shared_commit(self) -> AbstractContextManager[None]:
         """Write calls made on this thread inside the block share one store commit at its end
         (store errors translated). Their answers may be given only after the block exited
         without an error: until then nothing they wrote is durable."""
-        return translated(self.store.group())
+        store = self.store
+        if isinstance(store, SupportsGroupCommit):
+            return translated(store.group())
+        return contextlib.nullcontext()
 
-    def _read(self) -> Any:
+    def _read(self) -> translated[Transaction]:
         """A read-only transaction: in WAL mode it never waits for a writer."""
         return translated(self.store.transaction(write=False))
 
-    def _require(self, tx: Any, arn: str) -> ExecutionRow:
+    def _require(self, tx: Transaction, arn: str) -> ExecutionRow:
         if not isinstance(arn, str):
             raise InvalidParameterValueException("DurableExecutionArn must be a string")
         ex = tx.get_execution(arn)
         if ex is None:
             raise ResourceNotFoundException(f"Durable execution not found: {arn}")
-        return ex  # type: ignore[no-any-return]
+        return ex

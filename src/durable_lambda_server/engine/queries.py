@@ -159,7 +159,7 @@ class ExecutionQueries(EngineCore):
 
     def next_due_ms(self) -> int | None:
         with self._read() as tx:
-            return tx.next_due_ms()  # type: ignore[no-any-return]
+            return tx.next_due_ms()
 
     def dispatch_outlook(self) -> DispatchOutlook:
         """What an idle dispatcher needs, read in one snapshot: whether anything is runnable now,

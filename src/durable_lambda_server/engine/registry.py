@@ -190,7 +190,7 @@ class FunctionRegistry(EngineCore):
         with self._read() as tx:
             if tx.get_function(name) is None:
                 raise ResourceNotFoundException(f"Function not found: {self.function_arn(name)}")
-            return tx.get_reserved_concurrency(name)  # type: ignore[no-any-return]
+            return tx.get_reserved_concurrency(name)
 
     def delete_function_concurrency(self, name: str) -> None:
         with self._tx() as tx:

@@ -24,7 +24,7 @@ from durable_lambda_server.engine.queries import ExecutionQueries
 from durable_lambda_server.engine.records import InvocationTicket, StartExecution, StartResult
 from durable_lambda_server.engine.registry import FunctionRegistry
 from durable_lambda.lambda_service import OperationUpdate
-from durable_lambda_server.store.base import ExecutionRow
+from durable_lambda_server.store.base import ExecutionRow, Transaction
 from durable_lambda_server.wire.errors import (
     INVALID_CHECKPOINT_TOKEN,
     CallbackTimeoutException,
@@ -125,8 +125,10 @@ class Engine(FunctionRegistry, ExecutionQueries):
             if claim_for is not None and function.name not in tx.functions_at_concurrency_limit(
                 now
             ):
+                inserted = tx.get_execution(arn)
+                assert inserted is not None  # inserted above, in this transaction
                 ticket, _ = invocations.claim(
-                    tx, tx.get_execution(arn), claim_for[0], claim_for[1], now, self.ids
+                    tx, inserted, claim_for[0], claim_for[1], now, self.ids
                 )
         if ticket is None:
             self._notify()
@@ -148,7 +150,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
                 )
             w = ExecutionWriter(tx, ex, self.clock.now_ms(), self.ids)
             finish_execution(w, "STOPPED", error=err)
-            w.changes.update(lease_token=None, lease_owner=None, lease_expires_ms=None)
+            w.changes.update({"lease_token": None, "lease_owner": None, "lease_expires_ms": None})
             w.flush()
         self._after(w, arn)
         return {"StopTimestamp": w.now}
@@ -223,11 +225,13 @@ class Engine(FunctionRegistry, ExecutionQueries):
             if new_token is not None:
                 response["CheckpointToken"] = new_token
             w.changes.update(
-                checkpoint_token=new_token,
-                seen_seq=w.change_seq,
-                last_request_token=token,
-                last_client_token=client_token,
-                last_response=json.dumps(response) if client_token else None,
+                {
+                    "checkpoint_token": new_token,
+                    "seen_seq": w.change_seq,
+                    "last_request_token": token,
+                    "last_client_token": client_token,
+                    "last_response": json.dumps(response) if client_token else None,
+                }
             )
             w.flush()
         # A checkpoint makes no execution runnable by itself (its own is running); only its
@@ -239,7 +243,9 @@ class Engine(FunctionRegistry, ExecutionQueries):
         return response
 
     # -- callbacks ---------------------------------------------------------------------------
-    def _callback_op(self, tx: Any, callback_id: Any) -> tuple[ExecutionRow, dict[str, Any]]:
+    def _callback_op(
+        self, tx: Transaction, callback_id: Any
+    ) -> tuple[ExecutionRow, dict[str, Any]]:
         if not isinstance(callback_id, str) or not callback_id:
             raise InvalidParameterValueException("CallbackId is required")
         found = tx.get_callback(callback_id)
@@ -285,7 +291,8 @@ class Engine(FunctionRegistry, ExecutionQueries):
     def send_callback_heartbeat(self, callback_id: str) -> None:
         with self._tx() as tx:
             ex, op = self._callback_op(tx, callback_id)
-            heartbeat = tx.get_callback(callback_id)[2]
+            found = tx.get_callback(callback_id)
+            heartbeat = found.heartbeat_seconds if found is not None else 0
             if heartbeat > 0:
                 tx.schedule_timer(
                     ex.arn, op["Id"], "callback_heartbeat", self.clock.now_ms() + heartbeat * 1000
@@ -405,7 +412,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
 
     def _complete_in(
         self,
-        tx: Any,
+        tx: Transaction,
         ticket: InvocationTicket,
         output: Any,
         error: dict[str, Any] | None,
@@ -428,7 +435,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
             if ex is None or ex.lease_token != ticket.lease_token or ex.status != "RUNNING":
                 return False
             tx.update_execution(
-                ticket.arn, lease_expires_ms=self.clock.now_ms() + int(lease_seconds * 1000)
+                ticket.arn, {"lease_expires_ms": self.clock.now_ms() + int(lease_seconds * 1000)}
             )
             return True
 
@@ -437,7 +444,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
         with self._tx() as tx:
             ex = self._require(tx, arn)
             if ex.lease_token is not None:
-                tx.update_execution(arn, lease_expires_ms=self.clock.now_ms())
+                tx.update_execution(arn, {"lease_expires_ms": self.clock.now_ms()})
 
     def release_dead_leases(
         self, owner_is_dead: Callable[[str], bool], *, forgive: Callable[[str], bool] | None = None
@@ -459,7 +466,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
                     invocations.record_runtime_death(w)
                     w.flush()
                 else:
-                    tx.update_execution(ex.arn, lease_expires_ms=now)
+                    tx.update_execution(ex.arn, {"lease_expires_ms": now})
                 released.append(ex.arn)
         if released:
             self._notify()
@@ -476,7 +483,7 @@ class Engine(FunctionRegistry, ExecutionQueries):
             self._notify()
 
 
-def _check_throttle(tx: Any, function_name: str, durable: bool) -> None:
+def _check_throttle(tx: Transaction, function_name: str, durable: bool) -> None:
     """A synchronous Invoke beyond the function's reserved concurrency is throttled (429): with 0
     always; for a plain function when that many invocations are already running or queued
     (durable executions queue instead: the dispatcher starts them as slots free up)."""

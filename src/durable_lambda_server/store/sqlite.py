@@ -16,10 +16,12 @@ import queue
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from durable_lambda_server.store.base import (
+    CallbackRow,
     ConflictError,
+    ExecutionChanges,
     ExecutionRow,
     StoreBusyError,
     StoreError,
@@ -281,14 +283,17 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
             (xid, *values.values()),
         )
 
-    def update_execution(self, arn: str, **changes: Any) -> None:
+    def update_execution(self, arn: str, changes: ExecutionChanges) -> None:
         if not changes:
             return
-        if not _PAYLOAD_COLUMNS_SET.isdisjoint(changes):
-            self._put_payloads(arn, {c: changes.pop(c) for c in _PAYLOAD_COLUMNS if c in changes})
-            if not changes:
+        # The keys are the TypedDict's own (checked by the type checker) or refused below.
+        values = cast("dict[str, Any]", changes)
+        if not _PAYLOAD_COLUMNS_SET.isdisjoint(values):
+            values = dict(values)  # the caller's mapping stays as it was
+            self._put_payloads(arn, {c: values.pop(c) for c in _PAYLOAD_COLUMNS if c in values})
+            if not values:
                 return
-        columns = tuple(changes)
+        columns = tuple(values)
         sql = _UPDATE_EXECUTION.get(columns)
         if sql is None:
             unknown = set(columns) - _UPDATABLE
@@ -297,7 +302,7 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
             sql = f"UPDATE executions SET {', '.join(f'{k} = ?' for k in columns)} WHERE arn = ?"
             if len(_UPDATE_EXECUTION) < 512:  # the engine uses a few dozen column sets
                 _UPDATE_EXECUTION[columns] = sql
-        self.conn.execute(sql, (*changes.values(), arn))
+        self.conn.execute(sql, (*values.values(), arn))
 
     def finished_children(self, parent_arn: str) -> list[ExecutionRow]:
         cur = self.conn.execute(
@@ -353,37 +358,46 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
         for table in ("timers", "callbacks", "executions"):
             self.conn.executemany(f"DELETE FROM {table} WHERE arn = ?", rows)
 
-    def list_executions(self, **filters: Any) -> list[ExecutionRow]:
+    def list_executions(
+        self,
+        *,
+        function_name: str | None = None,
+        version: str | None = None,
+        statuses: Sequence[str] | None = None,
+        name: str | None = None,
+        started_after: int | None = None,
+        started_before: int | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[ExecutionRow]:
         clauses: list[str] = []
         params: list[Any] = []
-        if filters.get("function_name"):
-            clauses.append("function_name = ?")
-            params.append(filters["function_name"])
-        if filters.get("name"):
-            clauses.append("name = ?")
-            params.append(filters["name"])
-        if filters.get("version"):
-            clauses.append("version = ?")
-            params.append(filters["version"])
-        statuses = filters.get("statuses")
+        for column, value in (
+            ("function_name", function_name),
+            ("name", name),
+            ("version", version),
+        ):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
         if statuses:
             clauses.append(f"status IN ({', '.join('?' for _ in statuses)})")
             params.extend(statuses)
-        if filters.get("started_after") is not None:
+        if started_after is not None:
             clauses.append("start_ms >= ?")
-            params.append(filters["started_after"])
-        if filters.get("started_before") is not None:
+            params.append(started_after)
+        if started_before is not None:
             clauses.append("start_ms <= ?")
-            params.append(filters["started_before"])
+            params.append(started_before)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        order = "DESC" if filters.get("reverse") else "ASC"
+        order = "DESC" if reverse else "ASC"
         sql = (
             f"SELECT {_EXEC_SELECT} FROM executions {where} ORDER BY start_ms {order}, arn {order}"
         )
-        limit = filters.get("limit")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
-            params.extend([limit, filters.get("offset", 0)])
+            params.extend([limit, offset])
         return [r for r in (_exec_row(row) for row in self.conn.execute(sql, params)) if r]
 
     # -- callbacks ---------------------------------------------------------------------------
@@ -395,9 +409,9 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
             (callback_id, arn, op_id, heartbeat_seconds),
         )
 
-    def get_callback(self, callback_id: str) -> tuple[str, str, int] | None:
+    def get_callback(self, callback_id: str) -> CallbackRow | None:
         row = self.conn.execute(
             "SELECT arn, op_id, heartbeat_seconds FROM callbacks WHERE callback_id = ?",
             (callback_id,),
         ).fetchone()
-        return (row[0], row[1], int(row[2])) if row else None
+        return CallbackRow(row[0], row[1], int(row[2])) if row else None

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from durable_lambda_server.store.base import (
+    AliasRow,
+    FunctionRow,
+    NamedAliasRow,
+    PublishedVersionRow,
+    VersionRow,
+)
+
 __all__ = ["FunctionQueries"]
 
 _MAX_INTEGER = 2**63  # SQLite INTEGER is a signed 64-bit value
@@ -24,15 +32,15 @@ class FunctionQueries:
             (name, handler, config, now_ms),
         )
 
-    def get_function(self, name: str) -> tuple[str, str, str] | None:
+    def get_function(self, name: str) -> FunctionRow | None:
         row = self.conn.execute(
             "SELECT name, handler, config FROM functions WHERE name = ?", (name,)
         ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        return FunctionRow(row[0], row[1], row[2]) if row else None
 
-    def list_functions(self) -> list[tuple[str, str, str]]:
+    def list_functions(self) -> list[FunctionRow]:
         rows = self.conn.execute("SELECT name, handler, config FROM functions ORDER BY name")
-        return [(name, handler, config) for name, handler, config in rows]
+        return [FunctionRow(name, handler, config) for name, handler, config in rows]
 
     def get_reserved_concurrency(self, name: str) -> int | None:
         row = self.conn.execute(
@@ -72,14 +80,14 @@ class FunctionQueries:
         )
         return version
 
-    def get_version(self, name: str, version: int) -> tuple[str, str] | None:
+    def get_version(self, name: str, version: int) -> VersionRow | None:
         if not 0 < version < _MAX_INTEGER:
             return None  # no such version (and beyond what SQLite can bind)
         row = self.conn.execute(
             "SELECT handler, config FROM function_versions WHERE name = ? AND version = ?",
             (name, version),
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return VersionRow(row[0], row[1]) if row else None
 
     def delete_version(self, name: str, version: int) -> bool:
         return (
@@ -89,12 +97,12 @@ class FunctionQueries:
             > 0
         )
 
-    def list_versions(self, name: str) -> list[tuple[int, str, str]]:
+    def list_versions(self, name: str) -> list[PublishedVersionRow]:
         cur = self.conn.execute(
             "SELECT version, handler, config FROM function_versions WHERE name = ? ORDER BY version",
             (name,),
         )
-        return [(int(v), h, c) for v, h, c in cur]
+        return [PublishedVersionRow(int(v), h, c) for v, h, c in cur]
 
     def put_alias(
         self, name: str, alias: str, version: str, routing: str, description: str
@@ -106,12 +114,12 @@ class FunctionQueries:
             (name, alias, version, routing, description),
         )
 
-    def get_alias(self, name: str, alias: str) -> tuple[str, str, str] | None:
+    def get_alias(self, name: str, alias: str) -> AliasRow | None:
         row = self.conn.execute(
             "SELECT version, routing, description FROM aliases WHERE name = ? AND alias = ?",
             (name, alias),
         ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        return AliasRow(row[0], row[1], row[2]) if row else None
 
     def delete_alias(self, name: str, alias: str) -> bool:
         return (
@@ -121,9 +129,9 @@ class FunctionQueries:
             > 0
         )
 
-    def list_aliases(self, name: str) -> list[tuple[str, str, str, str]]:
+    def list_aliases(self, name: str) -> list[NamedAliasRow]:
         cur = self.conn.execute(
             "SELECT alias, version, routing, description FROM aliases WHERE name = ? ORDER BY alias",
             (name,),
         )
-        return [(a, v, r, d) for a, v, r, d in cur]
+        return [NamedAliasRow(a, v, r, d) for a, v, r, d in cur]
