@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from durable_lambda_server.engine import Engine, FakeClock, FunctionRecord, StartExecution
-from durable_lambda_server.engine.invocations import MAX_FAILED_INVOCATIONS
+from durable_lambda_server.engine import MAX_FAILED_INVOCATIONS
 from durable_lambda_server.runtime import Runtime
 from durable_lambda_server.store import SqliteStore
 from durable_lambda_server.wire.errors import (

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from durable_lambda_server.engine import functions
-from durable_lambda_server.engine.records import FunctionRecord
+from durable_lambda_server.engine import FunctionRecord
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 __all__ = [

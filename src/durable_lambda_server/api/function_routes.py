@@ -47,7 +47,7 @@ from durable_lambda_server.api.function_config import (
 )
 from durable_lambda_server.api.wire import json_response, page, read_json_object
 from durable_lambda_server.engine import functions
-from durable_lambda_server.engine.records import FunctionRecord
+from durable_lambda_server.engine import FunctionRecord
 from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,
     LambdaApiError,

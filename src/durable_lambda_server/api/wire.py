@@ -158,7 +158,7 @@ def time_query_ms(request: Request, key: str) -> int | None:
 def page(items: list[Any], request: Request, key: str, *, max_page: int = 50) -> dict[str, Any]:
     """One page of a function-management list: ``Marker`` is an offset, ``MaxItems`` 1-10000
     (as the model allows) but at most ``max_page`` items come back (lambda-api.md §5.1)."""
-    from durable_lambda_server.engine.boundary import parse_marker
+    from durable_lambda_server.engine import parse_marker
 
     start = parse_marker(request.query_params.get("Marker") or None)
     max_items = int_query(request, "MaxItems")

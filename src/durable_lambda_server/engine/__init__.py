@@ -1,17 +1,26 @@
-"""The durable-execution engine: checkpoints, history, timers, callbacks, invocation leases."""
+"""The durable-execution engine: checkpoints, history, timers, callbacks, invocation leases.
+
+Other layers import from here, never from the modules (style.md §4).
+"""
 
 from durable_lambda_server.engine.clock import Clock, FakeClock, SkippingClock, SystemClock
+from durable_lambda_server.engine.engine import Engine
 from durable_lambda_server.engine.ids import IdSource
-from durable_lambda_server.engine.records import (
+from durable_lambda_server.engine.leases import MAX_FAILED_INVOCATIONS
+from durable_lambda_server.engine.messages import (
     FunctionRecord,
     InvocationTicket,
     StartExecution,
     StartResult,
 )
-from durable_lambda_server.engine.service import Engine
+from durable_lambda_server.engine.paging import parse_marker
+from durable_lambda_server.engine.queries import DispatchOutlook
+from durable_lambda_server.engine.store_errors import is_retryable
 
 __all__ = [
+    "MAX_FAILED_INVOCATIONS",
     "Clock",
+    "DispatchOutlook",
     "Engine",
     "FakeClock",
     "FunctionRecord",
@@ -21,4 +30,6 @@ __all__ = [
     "StartExecution",
     "StartResult",
     "SystemClock",
+    "is_retryable",
+    "parse_marker",
 ]

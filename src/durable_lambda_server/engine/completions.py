@@ -1,4 +1,4 @@
-"""Service-side transitions: timers firing, callbacks answered, executions finishing.
+"""Service-side transitions: operations completed by the service, executions finishing.
 
 Each function works on an ``ExecutionWriter`` inside the caller's transaction and records the
 history event of what it changed. A completion the handler has not seen marks the execution for
@@ -10,10 +10,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from durable_lambda_server.engine.events import ExecutionWriter, error_details, payload_details
-from durable_lambda_server.store.base import TimerRow
+from durable_lambda_server.engine.effects import ChildExecutionFinished
+from durable_lambda_server.engine.execution_writer import (
+    ExecutionWriter,
+    error_details,
+    payload_details,
+)
 
-__all__ = ["apply_timer", "complete_operation", "finish_execution"]
+__all__ = [
+    "CALLBACK_HEARTBEAT",
+    "CALLBACK_TIMEOUT",
+    "EXECUTION_TIMEOUT",
+    "complete_operation",
+    "finish_execution",
+]
 
 _FINISH_EVENT = {
     "SUCCEEDED": "ExecutionSucceeded",
@@ -59,7 +69,7 @@ def finish_execution(
         }
     )
     if ex.parent_arn and ex.parent_op_id:
-        w.effects.append(("child_finished", {"status": status, "result": result, "error": error}))
+        w.effects.append(ChildExecutionFinished())
 
 
 def complete_operation(
@@ -90,37 +100,3 @@ def complete_operation(
     w.event(event_type, event_details, new)
     w.tx.cancel_timers(w.ex.arn, op["Id"])
     w.service_change()
-
-
-def apply_timer(w: ExecutionWriter, timer: TimerRow) -> None:
-    arn = w.ex.arn
-    w.tx.cancel_timers(arn, timer.op_id, [timer.kind])
-    if timer.kind == "execution_timeout":
-        finish_execution(w, "TIMED_OUT", error=EXECUTION_TIMEOUT)
-        return
-    if timer.kind == "invocation_retry":
-        w.changes["needs_invoke"] = 1
-        return
-    op = w.get_op(timer.op_id)
-    if op is None:
-        return
-    if timer.kind == "wait" and op["Status"] == "STARTED":
-        scheduled = int((op.get("WaitDetails") or {}).get("ScheduledEndTimestamp", w.now))
-        seconds = max(0, round((scheduled - int(op.get("StartTimestamp", scheduled))) / 1000))
-        complete_operation(
-            w,
-            op,
-            "SUCCEEDED",
-            "WaitSucceeded",
-            details_key="WaitDetails",
-            details={"Duration": seconds},
-        )
-    elif timer.kind == "retry" and op["Status"] == "PENDING":
-        # PENDING -> READY writes no event (conformance.md §8.1); the invocation that follows does.
-        w.put_op(dict(op, Status="READY"), new=False)
-        w.service_change()
-    elif timer.kind in {"callback_timeout", "callback_heartbeat"} and op["Status"] == "STARTED":
-        error = CALLBACK_TIMEOUT if timer.kind == "callback_timeout" else CALLBACK_HEARTBEAT
-        complete_operation(
-            w, op, "TIMED_OUT", "CallbackTimedOut", details_key="CallbackDetails", error=error
-        )

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from durable_lambda_server.engine.ids import IdSource
-from durable_lambda_server.engine.records import FunctionRecord
+from durable_lambda_server.engine.messages import FunctionRecord
 from durable_lambda_server.store.base import Transaction
 from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,

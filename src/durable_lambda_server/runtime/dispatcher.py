@@ -28,7 +28,7 @@ from durable_lambda_server.runtime.leases import (
     owner_is_provably_dead,
     owner_isolated_handlers,
 )
-from durable_lambda_server.engine.boundary import is_retryable
+from durable_lambda_server.engine import is_retryable
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
     InvocationRequest,

@@ -395,9 +395,9 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
         sql = (
             f"SELECT {_EXEC_SELECT} FROM executions {where} ORDER BY start_ms {order}, arn {order}"
         )
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params.extend([limit, offset])
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"  # LIMIT -1: no limit (an offset needs a LIMIT clause)
+            params.extend([-1 if limit is None else limit, offset])
         return [r for r in (_exec_row(row) for row in self.conn.execute(sql, params)) if r]
 
     # -- callbacks ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from durable_lambda_server.api.function_config import (
     check_runtime,
     check_timeout,
 )
-from durable_lambda_server.engine.records import FunctionRecord
+from durable_lambda_server.engine import FunctionRecord
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 

@@ -26,7 +26,7 @@ from durable_lambda_server.engine import (
     InvocationTicket,
     StartExecution,
 )
-from durable_lambda_server.engine.invocations import MAX_FAILED_INVOCATIONS
+from durable_lambda_server.engine import MAX_FAILED_INVOCATIONS
 from durable_lambda_server.store import open_store
 from tests.unit.engine.conftest import Harness, step
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from durable_lambda_server.engine.checkpoint.rules import RULES
-from durable_lambda_server.engine.events import ExecutionWriter
+from durable_lambda_server.engine.execution_writer import ExecutionWriter
 from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 

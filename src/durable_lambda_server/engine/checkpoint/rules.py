@@ -15,7 +15,7 @@ from durable_lambda_server.engine.checkpoint.operations import (
     step,
     wait,
 )
-from durable_lambda_server.engine.events import ExecutionWriter
+from durable_lambda_server.engine.execution_writer import ExecutionWriter
 from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 
 __all__ = ["RULES", "OperationRules"]

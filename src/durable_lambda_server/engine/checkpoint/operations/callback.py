@@ -9,7 +9,7 @@ from durable_lambda_server.engine.checkpoint.operations._common import (
     reject,
     require_status,
 )
-from durable_lambda_server.engine.events import ExecutionWriter
+from durable_lambda_server.engine.execution_writer import ExecutionWriter
 from durable_lambda.lambda_service import OperationAction, OperationUpdate
 
 ACTIONS = frozenset({OperationAction.START})

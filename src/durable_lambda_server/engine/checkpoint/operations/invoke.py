@@ -9,7 +9,8 @@ from durable_lambda_server.engine.checkpoint.operations._common import (
     reject,
     require_status,
 )
-from durable_lambda_server.engine.events import ExecutionWriter, payload_details
+from durable_lambda_server.engine.effects import StartChainedInvoke
+from durable_lambda_server.engine.execution_writer import ExecutionWriter, payload_details
 from durable_lambda.lambda_service import OperationAction, OperationUpdate
 
 ACTIONS = frozenset({OperationAction.START, OperationAction.CANCEL})
@@ -69,18 +70,15 @@ def process(
                 f"{target.function_arn}:{target.version}/durable-execution/"
                 f"{child['execution_name']}/{child['execution_id']}"
             )
-    event = w.event("ChainedInvokeStarted", details, op)
+    w.event("ChainedInvokeStarted", details, op)
     w.effects.append(
-        (
-            "invoke",
-            {
-                "op_id": op["Id"],
-                "function_name": options.function_name,
-                "payload": update.payload,
-                "tenant_id": options.tenant_id,
-                "event_id": event["EventId"],
-                **child,
-            },
+        StartChainedInvoke(
+            op_id=op["Id"],
+            function_name=options.function_name,
+            payload=update.payload,
+            execution_name=child.get("execution_name"),
+            execution_id=child.get("execution_id"),
+            version=child.get("version"),
         )
     )
     return op

@@ -16,7 +16,11 @@ from durable_lambda_server.engine.checkpoint.operations._common import (
     reject,
     require_status,
 )
-from durable_lambda_server.engine.events import ExecutionWriter, error_details, payload_details
+from durable_lambda_server.engine.execution_writer import (
+    ExecutionWriter,
+    error_details,
+    payload_details,
+)
 from durable_lambda.lambda_service import OperationAction, OperationUpdate
 
 ACTIONS = frozenset(

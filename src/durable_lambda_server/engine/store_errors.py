@@ -1,7 +1,7 @@
-"""The engine's boundary: store failures become Lambda errors, paging input is bounded.
+"""Store failures become Lambda errors at the engine's edge (style.md §5).
 
-Every ``Engine`` transaction runs inside ``translated``, so no store or driver exception leaves
-the engine: the caller sees a ``LambdaApiError`` and the transaction has been rolled back.
+Every engine transaction runs inside ``translated``, so no store or driver exception leaves the
+engine: the caller sees a ``LambdaApiError`` and the transaction has been rolled back.
 """
 
 from __future__ import annotations
@@ -12,36 +12,16 @@ from typing import Any, Generic, TypeVar
 
 from durable_lambda_server.store.base import StoreBusyError, StoreError, TransientStoreError
 from durable_lambda_server.wire.errors import (
-    InvalidParameterValueException,
     LambdaApiError,
     ServiceException,
     TooManyRequestsException,
 )
 
-__all__ = ["MAX_PAGE", "clamp_ms", "is_retryable", "parse_marker", "service_error", "translated"]
+__all__ = ["is_retryable", "service_error", "translated"]
 
 T = TypeVar("T")
 
 log = logging.getLogger("durable_lambda_server.engine")
-
-MAX_PAGE = 2**31  # bound on markers and page sizes: beyond anything stored, within SQLite's range
-
-
-def parse_marker(marker: str | None) -> int:
-    if not marker:
-        return 0
-    try:
-        value = int(marker)
-    except (TypeError, ValueError):
-        raise InvalidParameterValueException("Invalid Marker") from None
-    if not 0 <= value < MAX_PAGE:
-        raise InvalidParameterValueException("Invalid Marker")
-    return value
-
-
-def clamp_ms(value: int | None) -> int | None:
-    """A time filter within what the store can compare (SQLite integers are 64-bit)."""
-    return None if value is None else max(-(2**62), min(value, 2**62))
 
 
 def service_error(err: StoreError) -> LambdaApiError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.engine.effects import Effect
 from durable_lambda_server.engine.ids import IdSource
 from durable_lambda_server.store.base import ExecutionChanges, ExecutionRow, Transaction
 
@@ -41,7 +42,7 @@ class ExecutionWriter:
         self.seen = seen
         self.tx = tx
         self.ids = ids or IdSource()
-        self.effects: list[tuple[str, dict[str, Any]]] = []
+        self.effects: list[Effect] = []
         self.ex = ex
         self.now = now_ms
         self.event_seq = ex.event_seq

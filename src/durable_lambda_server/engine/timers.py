@@ -1,0 +1,84 @@
+"""Timers: waits, step retries, callback and heartbeat timeouts, invocation retries and execution
+timeouts falling due.
+
+``fire_due_timers`` reads the due list, then re-checks each timer under the write lock (a heartbeat
+may have moved it, an answer or another dispatcher removed it) and applies it in its own
+transaction.
+"""
+
+from __future__ import annotations
+
+from durable_lambda_server.engine.completions import (
+    CALLBACK_HEARTBEAT,
+    CALLBACK_TIMEOUT,
+    EXECUTION_TIMEOUT,
+    complete_operation,
+    finish_execution,
+)
+from durable_lambda_server.engine.effects import after_commit
+from durable_lambda_server.engine.execution_writer import ExecutionWriter
+from durable_lambda_server.engine.resources import EngineResources
+from durable_lambda_server.store.base import TimerRow
+
+__all__ = ["apply_timer", "fire_due_timers"]
+
+
+# -- timers ------------------------------------------------------------------------------
+def fire_due_timers(r: EngineResources, limit: int = 100) -> int:
+    now = r.clock.now_ms()
+    with r.read() as tx:
+        due = tx.due_timers(now, limit)
+    fired = 0
+    for timer in due:
+        with r.write() as tx:
+            # Re-read under the write lock: a heartbeat may have moved the timer, a callback
+            # answer or another dispatcher may have removed it since the due list was read.
+            due_ms = tx.timer_due_ms(timer.arn, timer.op_id, timer.kind)
+            if due_ms is None or due_ms > now:
+                continue
+            ex = tx.get_execution(timer.arn)
+            if ex is None or ex.status != "RUNNING":
+                tx.cancel_timers(timer.arn, timer.op_id, [timer.kind])
+                continue
+            w = ExecutionWriter(tx, ex, now, r.ids)
+            apply_timer(w, timer)
+            w.flush()
+        fired += 1
+        after_commit(r, w, timer.arn, notify=False)
+    if fired:
+        r.notify()
+    return fired
+
+
+def apply_timer(w: ExecutionWriter, timer: TimerRow) -> None:
+    arn = w.ex.arn
+    w.tx.cancel_timers(arn, timer.op_id, [timer.kind])
+    if timer.kind == "execution_timeout":
+        finish_execution(w, "TIMED_OUT", error=EXECUTION_TIMEOUT)
+        return
+    if timer.kind == "invocation_retry":
+        w.changes["needs_invoke"] = 1
+        return
+    op = w.get_op(timer.op_id)
+    if op is None:
+        return
+    if timer.kind == "wait" and op["Status"] == "STARTED":
+        scheduled = int((op.get("WaitDetails") or {}).get("ScheduledEndTimestamp", w.now))
+        seconds = max(0, round((scheduled - int(op.get("StartTimestamp", scheduled))) / 1000))
+        complete_operation(
+            w,
+            op,
+            "SUCCEEDED",
+            "WaitSucceeded",
+            details_key="WaitDetails",
+            details={"Duration": seconds},
+        )
+    elif timer.kind == "retry" and op["Status"] == "PENDING":
+        # PENDING -> READY writes no event (conformance.md §8.1); the invocation that follows does.
+        w.put_op(dict(op, Status="READY"), new=False)
+        w.service_change()
+    elif timer.kind in {"callback_timeout", "callback_heartbeat"} and op["Status"] == "STARTED":
+        error = CALLBACK_TIMEOUT if timer.kind == "callback_timeout" else CALLBACK_HEARTBEAT
+        complete_operation(
+            w, op, "TIMED_OUT", "CallbackTimedOut", details_key="CallbackDetails", error=error
+        )
