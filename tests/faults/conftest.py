@@ -17,59 +17,21 @@ import pytest
 import uvicorn
 
 from durable_lambda_server.api import create_app
-from durable_lambda_server.engine import (
-    Engine,
-    FakeClock,
-    FunctionRecord,
-    InvocationTicket,
-    StartExecution,
-)
 from durable_lambda_server.runtime import Runtime
-from durable_lambda_server.store import SqliteStore
 from tests.faults.invariants import Snapshot, snapshot
+from tests.support.engine_rig import EngineRig
 
 APPS = Path(__file__).parent / "apps"
 
 
-class Rig:
-    """One engine over one SQLite file; time moves only when the test says so."""
-
-    def __init__(self, path: Path, **store_options: Any) -> None:
-        self.path = path
-        self.clock = FakeClock()
-        self.store = SqliteStore(str(path), **store_options)
-        self.engine = Engine(self.store, clock=self.clock)
-        self.engine.put_function(FunctionRecord(name="fn", handler="app.py:handler"))
-
-    def start(self, payload: str | None = '{"k": 1}', name: str | None = None) -> str:
-        return self.engine.start_execution(
-            StartExecution(function_name="fn", input_payload=payload, execution_name=name)
-        ).arn
-
-    def claim(self, arn: str | None = None, owner: str = "w") -> InvocationTicket:
-        ticket = self.engine.claim_invocation(owner, 60, arn)
-        assert ticket is not None
-        return ticket
-
-    def checkpoint(
-        self, arn: str, token: str, *updates: dict[str, Any], client_token: str | None = None
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"CheckpointToken": token, "Updates": list(updates)}
-        if client_token is not None:
-            body["ClientToken"] = client_token
-        return self.engine.checkpoint(arn, body)
+class Rig(EngineRig):
+    """The engine rig plus what the fault tests read: the raw rows of the database file."""
 
     def token(self, arn: str) -> str | None:
         return self.snapshot().executions[arn]["checkpoint_token"]  # type: ignore[no-any-return]
 
     def snapshot(self) -> Snapshot:
         return snapshot(self.path)
-
-    def types(self, arn: str) -> list[str]:
-        return [e["EventType"] for e in self.engine.get_history(arn)["Events"]]
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 @pytest.fixture

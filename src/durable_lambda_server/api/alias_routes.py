@@ -59,6 +59,8 @@ async def create_alias(ctx: ApiContext, request: Request, params: dict[str, str]
     if not isinstance(alias, str):
         raise InvalidParameterValueException("Name is required")
     version = _version(body.get("FunctionVersion"), required=True)
+    if version is None:  # _version raises for a missing required version; this narrows the type
+        raise InvalidParameterValueException("FunctionVersion is required")
     fields = {"routing": _routing(body), "description": check_description(body.get("Description"))}
     out = await run_in_threadpool(lambda: ctx.engine.create_alias(name, alias, version, **fields))
     return json_response(alias_configuration(ctx.engine.function_arn(name), out), status=201)

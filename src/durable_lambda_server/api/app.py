@@ -21,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
+from durable_lambda_server.api.host import FunctionHost
+from durable_lambda_server.engine import Engine
 from durable_lambda_server.api.wire import UnknownOperationException, error_response, new_request_id
 from durable_lambda_server.wire.errors import (
     LambdaApiError,
@@ -37,7 +39,7 @@ log = logging.getLogger("durable_lambda_server.api")
 class ApiContext:
     """What route handlers share: the runtime (engine + dispatcher) and the state directory."""
 
-    runtime: Any
+    runtime: FunctionHost
     state_dir: Path
     # Blocking RequestResponse invokes wait on their own thread budget, so they can never use up
     # the default pool that every other engine call (callbacks, Get...) needs (created lazily).
@@ -45,7 +47,7 @@ class ApiContext:
     max_blocking_invokes: int = 256
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         return self.runtime.engine
 
 
@@ -82,20 +84,32 @@ class Router:
         return None
 
 
-def create_app(runtime: Any, *, state_dir: str | Path | None = None, auth: Any = None) -> Starlette:
+def create_app(
+    runtime: FunctionHost, *, state_dir: str | Path | None = None, auth: Any = None
+) -> Starlette:
     """The ASGI app serving ``runtime`` (started and stopped by the caller).
 
     ``state_dir`` holds uploaded function code (``<state_dir>/functions/<name>/<n>/``); it
     defaults to the directory of the runtime's log dir parent, i.e. next to the database.
     ``auth`` (an ``api.auth.Authenticator``) makes every request authenticate first.
     """
-    from durable_lambda_server.api import durable_routes, function_routes, invoke_routes
+    from durable_lambda_server.api import (
+        concurrency_routes,
+        durable_routes,
+        function_routes,
+        invoke_routes,
+    )
 
     if state_dir is None:
         log_dir = getattr(runtime, "log_dir", None)
         state_dir = Path(log_dir).parent if log_dir is not None else Path(".durable-lambda")
     ctx = ApiContext(runtime=runtime, state_dir=Path(state_dir))
-    router = Router(invoke_routes.ROUTES + function_routes.ROUTES + durable_routes.ROUTES)
+    router = Router(
+        invoke_routes.ROUTES
+        + function_routes.ROUTES
+        + concurrency_routes.ROUTES
+        + durable_routes.ROUTES
+    )
 
     async def dispatch(request: Request) -> Response:
         request_id = new_request_id()

@@ -366,26 +366,6 @@ async def list_versions(ctx: ApiContext, request: Request, params: dict[str, str
     return json_response(page([function_configuration(r) for r in records], request, "Versions"))
 
 
-async def put_concurrency(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
-    body = await read_json_object(request)
-    name = function_name(params)
-    value = body.get("ReservedConcurrentExecutions")
-    if value is None:
-        raise InvalidParameterValueException("ReservedConcurrentExecutions is required")
-    reserved = await run_in_threadpool(ctx.engine.put_function_concurrency, name, value)
-    return json_response({"ReservedConcurrentExecutions": reserved})
-
-
-async def get_concurrency(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
-    reserved = await run_in_threadpool(ctx.engine.get_function_concurrency, function_name(params))
-    return json_response({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
-
-
-async def delete_concurrency(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
-    await run_in_threadpool(ctx.engine.delete_function_concurrency, function_name(params))
-    return Response(status_code=204)
-
-
 ROUTES: list[RouteSpec] = [
     ("POST", "/2015-03-31/functions", create_function),
     ("GET", "/2015-03-31/functions", list_functions),
@@ -396,8 +376,5 @@ ROUTES: list[RouteSpec] = [
     ("PUT", f"{_FN}/code", update_code),
     ("POST", f"{_FN}/versions", publish_version),
     ("GET", f"{_FN}/versions", list_versions),
-    ("PUT", "/2017-10-31/functions/{FunctionName}/concurrency", put_concurrency),
-    ("GET", "/2019-09-30/functions/{FunctionName}/concurrency", get_concurrency),
-    ("DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", delete_concurrency),
     *alias_routes.ROUTES,
 ]

@@ -9,7 +9,6 @@ Event answers 202 at once, DryRun 204 after resolving the function. Durable func
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from durable_lambda_server.api.host import InvokeOutcome
 from durable_lambda_server.api.app import ApiContext, RouteSpec
 from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,
@@ -62,7 +62,7 @@ async def invoke(ctx: ApiContext, request: Request, params: dict[str, str]) -> R
         function = await run_in_threadpool(ctx.engine.get_function, function_name, qualifier)
         return Response(status_code=204, headers={"X-Amz-Executed-Version": function.version})
 
-    def call() -> Any:
+    def call() -> InvokeOutcome:
         # One thread hop: the start resolves the function and reports the executed version.
         try:
             return ctx.runtime.invoke(

@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.cli import render
 
 __all__ = ["UserError", "add_synchronous_option"]
-
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 
 
 class UserError(Exception):
@@ -146,7 +145,7 @@ def _wait(runtime: Any, arn: str, *, timeout: float | None, quiet: bool) -> dict
     with render.progress(quiet) as show:
         while True:
             execution: dict[str, Any] = runtime.engine.get_execution(arn)
-            if execution.get("Status") in TERMINAL:
+            if execution.get("Status") in TERMINAL_STATUSES:
                 return execution
             if deadline is not None and time.monotonic() >= deadline:
                 raise UserError(

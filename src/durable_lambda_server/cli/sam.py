@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from durable_lambda_server.cli.commands import UserError
+from durable_lambda_server.cli.sam_intrinsics import (
+    Stack,
+    TemplateError,
+    resolve,
+    text,
+)
 
 __all__ = ["FunctionSpec", "Stack", "TemplateError", "function_specs", "load_template", "resolve"]
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
-_NO_VALUE = object()  # AWS::NoValue: the property is removed
-_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
-_SUPPORTED = {"Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"}
-
-
-class TemplateError(UserError):
-    """A template that cannot be deployed: reported as one line, exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -46,23 +44,6 @@ class FunctionSpec:
     durable_config: dict[str, int] | None
     auto_publish_alias: str | None
     description: str = ""
-
-
-@dataclass
-class Stack:
-    """A parsed template: raw function properties (Globals merged) plus what ``!Ref`` can name."""
-
-    path: Path
-    properties: dict[str, dict[str, Any]]  # logical id -> merged Properties
-    resource_types: dict[str, str]
-    parameters: dict[str, str]
-    names: dict[str, str] = field(default_factory=dict)  # logical id -> function name
-    region: str = "us-east-1"
-    account_id: str = "000000000000"
-    stack_name: str = "durable-lambda"
-
-    def function_arn(self, logical_id: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.names[logical_id]}"
 
 
 # ---- YAML -------------------------------------------------------------------------------------
@@ -243,131 +224,6 @@ def load_template(
 # ---- intrinsic functions ----------------------------------------------------------------------
 
 
-def _ref(stack: Stack, name: str, where: str, names_only: bool) -> Any:
-    pseudo = {
-        "AWS::Region": stack.region,
-        "AWS::AccountId": stack.account_id,
-        "AWS::Partition": "aws",
-        "AWS::StackName": stack.stack_name,
-        "AWS::URLSuffix": "amazonaws.com",
-        "AWS::NoValue": _NO_VALUE,
-    }
-    if name in pseudo:
-        return pseudo[name]
-    if name in stack.parameters:
-        return stack.parameters[name]
-    logical, _, suffix = name.partition(".")
-    if logical in stack.properties:
-        if names_only:
-            raise TemplateError(f"{where}: FunctionName cannot reference function {logical!r}")
-        if not suffix:
-            return stack.names[logical]
-        if suffix != "Alias":
-            raise TemplateError(
-                f"{where}: !Ref {name}: only !Ref {logical} and !Ref {logical}.Alias are supported"
-            )
-        alias = resolve(stack, stack.properties[logical].get("AutoPublishAlias"), where)
-        if not alias:
-            raise TemplateError(f"{where}: !Ref {name}: {logical} has no AutoPublishAlias")
-        return f"{stack.function_arn(logical)}:{alias}"
-    if name in stack.resource_types:
-        raise TemplateError(
-            f"{where}: !Ref {name}: {stack.resource_types[name]} resources are not deployed"
-        )
-    raise TemplateError(f"{where}: !Ref to unknown resource or parameter {name!r}")
-
-
-def _get_att(stack: Stack, value: Any, where: str, names_only: bool) -> str:
-    if isinstance(value, str):
-        value = value.split(".", 1)
-    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):
-        raise TemplateError(f"{where}: Fn::GetAtt needs [LogicalId, Attribute], got {value!r}")
-    logical, attr = value
-    if logical not in stack.resource_types:
-        raise TemplateError(f"{where}: !GetAtt to unknown resource {logical!r}")
-    if logical not in stack.properties:
-        raise TemplateError(
-            f"{where}: !GetAtt {logical}.{attr}: {stack.resource_types[logical]} resources are not deployed"
-        )
-    if names_only:
-        raise TemplateError(f"{where}: FunctionName cannot reference function {logical!r}")
-    if attr != "Arn":
-        raise TemplateError(
-            f"{where}: !GetAtt {logical}.{attr}: only the Arn attribute is supported"
-        )
-    return stack.function_arn(logical)
-
-
-def _sub(stack: Stack, value: Any, where: str, names_only: bool) -> str:
-    variables: dict[str, Any] = {}
-    if isinstance(value, list):
-        if len(value) != 2 or not isinstance(value[0], str) or not isinstance(value[1], dict):
-            raise TemplateError(f"{where}: Fn::Sub needs a string or [string, {{variables}}]")
-        value, variables = (
-            value[0],
-            {k: resolve(stack, v, where, names_only=names_only) for k, v in value[1].items()},
-        )
-    if not isinstance(value, str):
-        raise TemplateError(f"{where}: Fn::Sub needs a string, got {value!r}")
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1).strip()
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name in variables:
-            return _text(variables[name], where)
-        if "." in name and not name.startswith("AWS::") and not name.endswith(".Alias"):
-            return _get_att(stack, name, where, names_only)
-        return _text(_ref(stack, name, where, names_only), where)
-
-    return _SUB_VAR.sub(replace, value)
-
-
-def _text(value: Any, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TemplateError(f"{where}: expected a string, got {value!r}")
-    return str(value)
-
-
-def resolve(stack: Stack, value: Any, where: str, *, names_only: bool = False) -> Any:
-    """``value`` with every intrinsic function replaced by its result."""
-    if isinstance(value, list):
-        return [
-            r
-            for r in (resolve(stack, v, where, names_only=names_only) for v in value)
-            if r is not _NO_VALUE
-        ]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        ((key, arg),) = value.items()
-        if key == "Ref":
-            if not isinstance(arg, str):
-                raise TemplateError(f"{where}: Ref needs a name, got {arg!r}")
-            return _ref(stack, arg, where, names_only)
-        if key == "Fn::GetAtt":
-            return _get_att(stack, arg, where, names_only)
-        if key == "Fn::Sub":
-            return _sub(stack, arg, where, names_only)
-        if key == "Fn::Join":
-            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
-                raise TemplateError(f"{where}: Fn::Join needs [delimiter, [values]]")
-            items = resolve(stack, arg[1], where, names_only=names_only)
-            if not isinstance(items, list):
-                raise TemplateError(f"{where}: Fn::Join needs a list of values")
-            return arg[0].join(_text(v, where) for v in items)
-        if isinstance(key, str) and key.startswith("Fn::") and key not in _SUPPORTED:
-            raise TemplateError(
-                f"{where}: unsupported intrinsic function {key} (deploy supports {sorted(_SUPPORTED)})"
-            )
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        resolved = resolve(stack, item, f"{where}.{key}", names_only=names_only)
-        if resolved is not _NO_VALUE:
-            out[key] = resolved
-    return out
-
-
 # ---- functions --------------------------------------------------------------------------------
 
 
@@ -421,7 +277,7 @@ def _environment(stack: Stack, logical_id: str, props: dict[str, Any]) -> dict[s
     for key, value in (variables or {}).items():
         if isinstance(value, bool):
             value = "true" if value else "false"
-        out[str(key)] = _text(value, f"{where}.Variables.{key}")
+        out[str(key)] = text(value, f"{where}.Variables.{key}")
     return out
 
 
@@ -480,7 +336,7 @@ def function_specs(stack: Stack) -> list[FunctionSpec]:
                 environment=_environment(stack, logical_id, props),
                 durable_config=_durable(stack, logical_id, props),
                 auto_publish_alias=alias,
-                description=_text(prop("Description", ""), f"{logical_id}.Description"),
+                description=text(prop("Description", ""), f"{logical_id}.Description"),
             )
         )
     return specs

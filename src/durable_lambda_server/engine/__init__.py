@@ -3,7 +3,13 @@
 Other layers import from here, never from the modules (style.md §4).
 """
 
-from durable_lambda_server.engine.clock import Clock, FakeClock, SkippingClock, SystemClock
+from durable_lambda_server.engine.clock import (
+    AdjustableClock,
+    Clock,
+    FakeClock,
+    SkippingClock,
+    SystemClock,
+)
 from durable_lambda_server.engine.engine import Engine
 from durable_lambda_server.engine.ids import IdSource
 from durable_lambda_server.engine.leases import MAX_FAILED_INVOCATIONS
@@ -19,6 +25,7 @@ from durable_lambda_server.engine.store_errors import is_retryable
 
 __all__ = [
     "MAX_FAILED_INVOCATIONS",
+    "AdjustableClock",
     "Clock",
     "DispatchOutlook",
     "Engine",

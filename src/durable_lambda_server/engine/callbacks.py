@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.completions import complete_operation
 from durable_lambda_server.engine.effects import after_commit
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
@@ -53,7 +55,12 @@ def send_callback_success(
         ex, op = _callback_op(tx, callback_id)
         w = ExecutionWriter(tx, ex, r.clock.now_ms(), r.ids)
         complete_operation(
-            w, op, "SUCCEEDED", "CallbackSucceeded", details_key="CallbackDetails", result=text
+            w,
+            op,
+            "SUCCEEDED",
+            EventType.CALLBACK_SUCCEEDED,
+            details_key="CallbackDetails",
+            result=text,
         )
         w.flush()
     after_commit(r, w, ex.arn)
@@ -67,7 +74,7 @@ def send_callback_failure(
         ex, op = _callback_op(tx, callback_id)
         w = ExecutionWriter(tx, ex, r.clock.now_ms(), r.ids)
         complete_operation(
-            w, op, "FAILED", "CallbackFailed", details_key="CallbackDetails", error=err
+            w, op, "FAILED", EventType.CALLBACK_FAILED, details_key="CallbackDetails", error=err
         )
         w.flush()
     after_commit(r, w, ex.arn)
@@ -80,5 +87,5 @@ def send_callback_heartbeat(r: EngineResources, callback_id: str) -> None:
         heartbeat = found.heartbeat_seconds if found is not None else 0
         if heartbeat > 0:
             tx.schedule_timer(
-                ex.arn, op["Id"], "callback_heartbeat", r.clock.now_ms() + heartbeat * 1000
+                ex.arn, op["Id"], TimerKind.CALLBACK_HEARTBEAT, r.clock.now_ms() + heartbeat * 1000
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.resources import EngineResources
 from durable_lambda_server.engine.effects import StartChainedInvoke
 from durable_lambda_server.engine.completions import complete_operation
@@ -60,7 +61,7 @@ def start(r: EngineResources, arn: str, effect: StartChainedInvoke) -> None:
                 w,
                 op,
                 "FAILED",
-                "ChainedInvokeFailed",
+                EventType.CHAINED_INVOKE_FAILED,
                 details_key="ChainedInvokeDetails",
                 error=error,
             )
@@ -68,10 +69,10 @@ def start(r: EngineResources, arn: str, effect: StartChainedInvoke) -> None:
 
 
 _CHILD_EVENT = {
-    "SUCCEEDED": "ChainedInvokeSucceeded",
-    "FAILED": "ChainedInvokeFailed",
-    "TIMED_OUT": "ChainedInvokeTimedOut",
-    "STOPPED": "ChainedInvokeStopped",
+    "SUCCEEDED": EventType.CHAINED_INVOKE_SUCCEEDED,
+    "FAILED": EventType.CHAINED_INVOKE_FAILED,
+    "TIMED_OUT": EventType.CHAINED_INVOKE_TIMED_OUT,
+    "STOPPED": EventType.CHAINED_INVOKE_STOPPED,
 }
 
 

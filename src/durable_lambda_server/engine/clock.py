@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = ["Clock", "FakeClock", "SkippingClock", "SystemClock"]
 
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
+
+
+@runtime_checkable
+class AdjustableClock(Clock, Protocol):
+    """A clock that can be moved forward (time skipping: ``SkippingClock``, ``FakeClock``)."""
+
+    def advance_to(self, target_ms: int) -> None: ...
 
 
 class SystemClock:

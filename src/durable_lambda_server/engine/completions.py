@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.effects import ChildExecutionFinished
 from durable_lambda_server.engine.execution_writer import (
     ExecutionWriter,
@@ -26,10 +27,10 @@ __all__ = [
 ]
 
 _FINISH_EVENT = {
-    "SUCCEEDED": "ExecutionSucceeded",
-    "FAILED": "ExecutionFailed",
-    "TIMED_OUT": "ExecutionTimedOut",
-    "STOPPED": "ExecutionStopped",
+    "SUCCEEDED": EventType.EXECUTION_SUCCEEDED,
+    "FAILED": EventType.EXECUTION_FAILED,
+    "TIMED_OUT": EventType.EXECUTION_TIMED_OUT,
+    "STOPPED": EventType.EXECUTION_STOPPED,
 }
 CALLBACK_TIMEOUT = {"ErrorType": "Callback.Timeout", "ErrorMessage": "Callback timed out"}
 CALLBACK_HEARTBEAT = {
@@ -76,7 +77,7 @@ def complete_operation(
     w: ExecutionWriter,
     op: dict[str, Any],
     status: str,
-    event_type: str,
+    event_type: EventType,
     *,
     details_key: str,
     result: str | None = None,

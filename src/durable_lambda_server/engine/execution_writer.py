@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.effects import Effect
 from durable_lambda_server.engine.ids import IdSource
 from durable_lambda_server.store.base import ExecutionChanges, ExecutionRow, Transaction
@@ -55,7 +56,7 @@ class ExecutionWriter:
 
     def event(
         self,
-        event_type: str,
+        event_type: EventType,
         details: dict[str, Any] | None = None,
         op: dict[str, Any] | None = None,
     ) -> dict[str, Any]:

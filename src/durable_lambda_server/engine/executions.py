@@ -12,6 +12,8 @@ import copy
 import json
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.engine import leases, registry
 from durable_lambda_server.engine.completions import finish_execution
@@ -104,11 +106,11 @@ def start_execution(
         }
         w.put_op(op, new=True)
         w.event(
-            "ExecutionStarted",
+            EventType.EXECUTION_STARTED,
             {"Input": payload_details(payload), "ExecutionTimeout": timeout},
             op,
         )
-        tx.schedule_timer(arn, "", "execution_timeout", now + timeout * 1000)
+        tx.schedule_timer(arn, "", TimerKind.EXECUTION_TIMEOUT, now + timeout * 1000)
         w.flush()
         ticket = None
         if claim_for is not None and function.name not in tx.functions_at_concurrency_limit(now):

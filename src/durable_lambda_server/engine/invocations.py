@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.engine import executions, leases
 from durable_lambda_server.engine.chained_invokes import apply_finished_children
@@ -162,7 +163,7 @@ def complete(
     }
     if error is not None:
         details["Error"] = error_details(error)
-    w.event("InvocationCompleted", details)
+    w.event(EventType.INVOCATION_COMPLETED, details)
     w.changes.update(
         {
             "lease_token": None,
@@ -236,7 +237,7 @@ def _complete_plain(
     }
     if error is not None:
         details["Error"] = error_details(error)
-    w.event("InvocationCompleted", details)
+    w.event(EventType.INVOCATION_COMPLETED, details)
     w.changes.update(
         {
             "lease_token": None,

@@ -14,6 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.completions import finish_execution
 from durable_lambda_server.engine.effects import after_commit
 from durable_lambda_server.engine.execution_writer import ExecutionWriter, error_details
@@ -67,7 +69,7 @@ def claim(
     if ex.lease_token is not None:
         # The previous attempt's lease ran out without a completion: its runtime died.
         w.event(
-            "InvocationCompleted",
+            EventType.INVOCATION_COMPLETED,
             {
                 "StartTimestamp": ex.invocation_start_ms,
                 "EndTimestamp": now,
@@ -172,7 +174,7 @@ def record_failed_invocation(w: ExecutionWriter, error: dict[str, Any]) -> bool:
         w.changes["needs_invoke"] = 1
         return True
     delay_ms = min(2 ** (failed - _IMMEDIATE_RETRIES), 60) * 1000
-    w.tx.schedule_timer(w.ex.arn, "", "invocation_retry", w.now + delay_ms)
+    w.tx.schedule_timer(w.ex.arn, "", TimerKind.INVOCATION_RETRY, w.now + delay_ms)
     return False
 
 
@@ -181,7 +183,7 @@ def record_runtime_death(w: ExecutionWriter) -> None:
     processes: the service failed, not the function, so the attempt is recorded but not
     charged to the invocation retry budget, and the next one is dispatched at once."""
     w.event(
-        "InvocationCompleted",
+        EventType.INVOCATION_COMPLETED,
         {
             "StartTimestamp": w.ex.invocation_start_ms,
             "EndTimestamp": w.now,

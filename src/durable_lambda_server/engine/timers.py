@@ -8,6 +8,8 @@ transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from durable_lambda_server.engine.completions import (
     CALLBACK_HEARTBEAT,
     CALLBACK_TIMEOUT,
@@ -18,7 +20,8 @@ from durable_lambda_server.engine.completions import (
 from durable_lambda_server.engine.effects import after_commit
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
 from durable_lambda_server.engine.resources import EngineResources
-from durable_lambda_server.store.base import TimerRow
+from durable_lambda_server.store.base import TimerKind, TimerRow
+from durable_lambda_server.wire.vocabulary import EventType, ExecutionStatus
 
 __all__ = ["apply_timer", "fire_due_timers"]
 
@@ -50,35 +53,61 @@ def fire_due_timers(r: EngineResources, limit: int = 100) -> int:
     return fired
 
 
-def apply_timer(w: ExecutionWriter, timer: TimerRow) -> None:
-    arn = w.ex.arn
-    w.tx.cancel_timers(arn, timer.op_id, [timer.kind])
-    if timer.kind == "execution_timeout":
-        finish_execution(w, "TIMED_OUT", error=EXECUTION_TIMEOUT)
-        return
-    if timer.kind == "invocation_retry":
-        w.changes["needs_invoke"] = 1
-        return
+def _execution_timed_out(w: ExecutionWriter, timer: TimerRow) -> None:
+    finish_execution(w, ExecutionStatus.TIMED_OUT, error=EXECUTION_TIMEOUT)
+
+
+def _invocation_retry_due(w: ExecutionWriter, timer: TimerRow) -> None:
+    w.changes["needs_invoke"] = 1
+
+
+def _wait_elapsed(w: ExecutionWriter, timer: TimerRow) -> None:
     op = w.get_op(timer.op_id)
-    if op is None:
+    if op is None or op["Status"] != "STARTED":
         return
-    if timer.kind == "wait" and op["Status"] == "STARTED":
-        scheduled = int((op.get("WaitDetails") or {}).get("ScheduledEndTimestamp", w.now))
-        seconds = max(0, round((scheduled - int(op.get("StartTimestamp", scheduled))) / 1000))
-        complete_operation(
-            w,
-            op,
-            "SUCCEEDED",
-            "WaitSucceeded",
-            details_key="WaitDetails",
-            details={"Duration": seconds},
-        )
-    elif timer.kind == "retry" and op["Status"] == "PENDING":
-        # PENDING -> READY writes no event (conformance.md §8.1); the invocation that follows does.
-        w.put_op(dict(op, Status="READY"), new=False)
-        w.service_change()
-    elif timer.kind in {"callback_timeout", "callback_heartbeat"} and op["Status"] == "STARTED":
-        error = CALLBACK_TIMEOUT if timer.kind == "callback_timeout" else CALLBACK_HEARTBEAT
-        complete_operation(
-            w, op, "TIMED_OUT", "CallbackTimedOut", details_key="CallbackDetails", error=error
-        )
+    scheduled = int((op.get("WaitDetails") or {}).get("ScheduledEndTimestamp", w.now))
+    seconds = max(0, round((scheduled - int(op.get("StartTimestamp", scheduled))) / 1000))
+    complete_operation(
+        w,
+        op,
+        "SUCCEEDED",
+        EventType.WAIT_SUCCEEDED,
+        details_key="WaitDetails",
+        details={"Duration": seconds},
+    )
+
+
+def _retry_due(w: ExecutionWriter, timer: TimerRow) -> None:
+    op = w.get_op(timer.op_id)
+    if op is None or op["Status"] != "PENDING":
+        return
+    # PENDING -> READY writes no event (conformance.md §8.1); the invocation that follows does.
+    w.put_op(dict(op, Status="READY"), new=False)
+    w.service_change()
+
+
+def _callback_timed_out(w: ExecutionWriter, timer: TimerRow) -> None:
+    op = w.get_op(timer.op_id)
+    if op is None or op["Status"] != "STARTED":
+        return
+    error = CALLBACK_TIMEOUT if timer.kind == TimerKind.CALLBACK_TIMEOUT else CALLBACK_HEARTBEAT
+    complete_operation(
+        w, op, "TIMED_OUT", EventType.CALLBACK_TIMED_OUT, details_key="CallbackDetails", error=error
+    )
+
+
+_APPLY: dict[str, Callable[[ExecutionWriter, TimerRow], None]] = {
+    TimerKind.EXECUTION_TIMEOUT: _execution_timed_out,
+    TimerKind.INVOCATION_RETRY: _invocation_retry_due,
+    TimerKind.WAIT: _wait_elapsed,
+    TimerKind.RETRY: _retry_due,
+    TimerKind.CALLBACK_TIMEOUT: _callback_timed_out,
+    TimerKind.CALLBACK_HEARTBEAT: _callback_timed_out,
+}
+assert set(_APPLY) == set(TimerKind)  # every kind has its transition
+
+
+def apply_timer(w: ExecutionWriter, timer: TimerRow) -> None:
+    """Applies a due timer (removed first): the transition of its ``TimerKind``."""
+    w.tx.cancel_timers(w.ex.arn, timer.op_id, [timer.kind])
+    _APPLY[timer.kind](w, timer)

@@ -28,7 +28,7 @@ from durable_lambda_server.runtime.leases import (
     owner_is_provably_dead,
     owner_isolated_handlers,
 )
-from durable_lambda_server.engine import is_retryable
+from durable_lambda_server.engine import AdjustableClock, Engine, is_retryable
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
     InvocationRequest,
@@ -63,7 +63,7 @@ _RETENTION_BATCH = 100
 class Dispatcher:
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         resolve_function: Callable[[str, str], FunctionConfig],
         invoker_for: Callable[[FunctionConfig], Invoker],
         *,
@@ -96,9 +96,7 @@ class Dispatcher:
         self.record_retry_seconds = LEASE_SECONDS
         self.record_retries = 0  # retries made so far (tests, diagnostics)
         self._next_sweep_ms: int | None = None  # engine time of the next retention sweep
-        add_listener = getattr(engine, "add_listener", None)
-        if add_listener is not None:
-            add_listener(self.wake)  # engine commits that make work runnable (callbacks, starts)
+        engine.add_listener(self.wake)  # engine commits that make work runnable (callbacks, starts)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -112,11 +110,10 @@ class Dispatcher:
     def _release_dead_leases(self) -> None:
         """At start: invocations whose runtime provably died (killed on this host) are
         re-dispatched now instead of after their lease runs out."""
-        release = getattr(self.engine, "release_dead_leases", None)
-        if release is None:
-            return
         try:
-            released = release(owner_is_provably_dead, forgive=owner_isolated_handlers)
+            released = self.engine.release_dead_leases(
+                owner_is_provably_dead, forgive=owner_isolated_handlers
+            )
         except Exception:  # recovery is an optimisation: expiry still re-dispatches them
             log.warning("releasing the leases of dead runtimes failed", exc_info=True)
             return
@@ -216,11 +213,10 @@ class Dispatcher:
     def _sweep_retention(self) -> None:
         """Deletes one batch of expired executions per minute of engine time (at once again
         while whole batches come back)."""
-        sweep = getattr(self.engine, "delete_expired_executions", None)
         now = self.engine.clock.now_ms()
-        if sweep is None or (self._next_sweep_ms is not None and now < self._next_sweep_ms):
+        if self._next_sweep_ms is not None and now < self._next_sweep_ms:
             return
-        deleted = sweep(_RETENTION_BATCH)
+        deleted = self.engine.delete_expired_executions(_RETENTION_BATCH)
         self._next_sweep_ms = (
             now if deleted >= _RETENTION_BATCH else now + _RETENTION_SWEEP_EVERY_MS
         )
@@ -253,12 +249,8 @@ class Dispatcher:
         jump) or not (its timers are not either), so a just-started execution never jumps to
         its own execution timeout before its first invocation ran.
         """
-        clock = getattr(self.engine, "clock", None)
-        if (
-            clock is None
-            or not hasattr(clock, "advance_to")
-            or not hasattr(self.engine, "dispatch_outlook")
-        ):
+        clock = self.engine.clock
+        if not isinstance(clock, AdjustableClock):
             return False
         outlook = self.engine.dispatch_outlook()
         timer = outlook.next_timer
@@ -273,8 +265,7 @@ class Dispatcher:
     def _sleep_until_due(self) -> None:
         timeout = _BUSY_POLL_SECONDS if self._running else _IDLE_POLL_SECONDS
         now = self.engine.clock.now_ms()
-        outlook = getattr(self.engine, "dispatch_outlook", None)
-        wakeup = outlook().next_wakeup_ms(now) if outlook is not None else self.engine.next_due_ms()
+        wakeup = self.engine.dispatch_outlook().next_wakeup_ms(now)
         if wakeup is not None:
             timeout = max(0.0, min(timeout, (wakeup - now) / 1000.0))
         with self._wake:
@@ -343,7 +334,7 @@ class Dispatcher:
                 "started_ms": started_ms,
                 "ended_ms": ended_ms,
             }
-            if chain and hasattr(self.engine, "complete_and_claim"):
+            if chain:
                 next_ticket = self._record_and_claim(ticket, outcome)
             else:
                 extra = {} if on_terminal is None else {"on_terminal": on_terminal}

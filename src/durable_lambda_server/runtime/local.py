@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.runtime.dispatcher import LEASE_SECONDS, Dispatcher
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
@@ -26,8 +27,6 @@ from durable_lambda_server.runtime.leases import new_owner_id, owner_isolated_ha
 from durable_lambda_server.runtime.logs import install_log_sink
 
 __all__ = ["InvokeResult", "Runtime"]
-
-TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 
 
 @dataclass(frozen=True)

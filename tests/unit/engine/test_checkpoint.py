@@ -15,14 +15,14 @@ def test_tokens_rotate_and_stale_tokens_change_nothing(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
     first = t.event["CheckpointToken"]
-    resp = h.checkpoint(t, first, step("a", "START"), step("a", "SUCCEED", Payload="1"))
+    resp = h.checkpoint(t.arn, first, step("a", "START"), step("a", "SUCCEED", Payload="1"))
     second = resp["CheckpointToken"]
     assert second and second != first
     before = h.events(arn)
     with pytest.raises(InvalidParameterValueException, match="^Invalid checkpoint token"):
-        h.checkpoint(t, first, step("b", "START"))
+        h.checkpoint(t.arn, first, step("b", "START"))
     assert h.events(arn) == before
-    h.checkpoint(t, second, step("b", "START"))
+    h.checkpoint(t.arn, second, step("b", "START"))
     assert h.types(arn)[-1] == "StepStarted"
 
 
@@ -50,33 +50,35 @@ def test_invalid_updates_are_rejected_and_change_nothing(h: Harness, update: obj
     t = h.claim()
     before = h.events(arn)
     with pytest.raises(InvalidParameterValueException):
-        h.checkpoint(t, t.event["CheckpointToken"], update)  # type: ignore[arg-type]
+        h.checkpoint(t.arn, t.event["CheckpointToken"], update)  # type: ignore[arg-type]
     assert h.events(arn) == before
     # the token was not consumed by the rejected batch
-    h.checkpoint(t, t.event["CheckpointToken"], step("ok", "START"))
+    h.checkpoint(t.arn, t.event["CheckpointToken"], step("ok", "START"))
 
 
 def test_oversized_payload_is_rejected(h: Harness) -> None:
     h.start()
     t = h.claim()
-    token = h.checkpoint(t, t.event["CheckpointToken"], step("a", "START"))["CheckpointToken"]
+    token = h.checkpoint(t.arn, t.event["CheckpointToken"], step("a", "START"))["CheckpointToken"]
     with pytest.raises(RequestTooLargeException):
-        h.checkpoint(t, token, step("a", "SUCCEED", Payload="x" * 300_000))
+        h.checkpoint(t.arn, token, step("a", "SUCCEED", Payload="x" * 300_000))
 
 
 def test_duplicate_start_and_inconsistent_identity_rejected(h: Harness) -> None:
     h.start()
     t = h.claim()
     token = h.checkpoint(
-        t, t.event["CheckpointToken"], {"Id": "c", "Type": "CONTEXT", "Action": "START"}
+        t.arn, t.event["CheckpointToken"], {"Id": "c", "Type": "CONTEXT", "Action": "START"}
     )["CheckpointToken"]
     with pytest.raises(InvalidParameterValueException):
-        h.checkpoint(t, token, {"Id": "c", "Type": "CONTEXT", "Action": "START"})
+        h.checkpoint(t.arn, token, {"Id": "c", "Type": "CONTEXT", "Action": "START"})
     with pytest.raises(InvalidParameterValueException, match="Inconsistent"):
-        h.checkpoint(t, token, {"Id": "c", "Type": "CONTEXT", "Action": "SUCCEED", "Name": "other"})
+        h.checkpoint(
+            t.arn, token, {"Id": "c", "Type": "CONTEXT", "Action": "SUCCEED", "Name": "other"}
+        )
     with pytest.raises(InvalidParameterValueException, match="EXECUTION"):
         h.checkpoint(
-            t,
+            t.arn,
             token,
             {"Id": "e", "Type": "EXECUTION", "Action": "SUCCEED", "Payload": "1"},
             step("z", "START"),
@@ -86,9 +88,9 @@ def test_duplicate_start_and_inconsistent_identity_rejected(h: Harness) -> None:
 def test_step_retry_then_success_records_attempts(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
-    tok = h.checkpoint(t, t.event["CheckpointToken"], step("s", "START"))["CheckpointToken"]
+    tok = h.checkpoint(t.arn, t.event["CheckpointToken"], step("s", "START"))["CheckpointToken"]
     h.checkpoint(
-        t,
+        t.arn,
         tok,
         step(
             "s",
@@ -105,7 +107,10 @@ def test_step_retry_then_success_records_attempts(h: Harness) -> None:
     op = [o for o in t2.event["InitialExecutionState"]["Operations"] if o["Id"] == "s"][0]
     assert op["Status"] == "READY" and op["StepDetails"]["Attempt"] == 1
     tok = h.checkpoint(
-        t2, t2.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload='"ok"')
+        t2.arn,
+        t2.event["CheckpointToken"],
+        step("s", "START"),
+        step("s", "SUCCEED", Payload='"ok"'),
     )["CheckpointToken"]
     assert tok
     h.engine.complete_invocation(t2, output={"Status": "SUCCEEDED", "Result": '"ok"'})

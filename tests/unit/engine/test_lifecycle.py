@@ -35,7 +35,7 @@ def test_wait_timer_survives_reopening_the_store(h: Harness) -> None:
     arn = h.start()
     t = h.claim()
     h.checkpoint(
-        t,
+        t.arn,
         t.event["CheckpointToken"],
         {"Id": "w", "Type": "WAIT", "Action": "START", "WaitOptions": {"WaitSeconds": 5}},
     )
@@ -52,7 +52,7 @@ def _callback(h: Harness, **options: int) -> tuple[str, str]:
     arn = h.start()
     t = h.claim()
     update = {"Id": "cb", "Type": "CALLBACK", "Action": "START", "CallbackOptions": options}
-    resp = h.checkpoint(t, t.event["CheckpointToken"], update)
+    resp = h.checkpoint(t.arn, t.event["CheckpointToken"], update)
     callback_id = resp["NewExecutionState"]["Operations"][-1]["CallbackDetails"]["CallbackId"]
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
     return arn, callback_id
@@ -93,7 +93,9 @@ def test_stop_is_final_and_idempotent(h: Harness) -> None:
     assert h.engine.stop_execution(arn) == stopped
     assert h.engine.get_execution(arn)["Status"] == "STOPPED"
     with pytest.raises(InvalidParameterValueException):
-        h.checkpoint(t, t.event["CheckpointToken"], {"Id": "a", "Type": "STEP", "Action": "START"})
+        h.checkpoint(
+            t.arn, t.event["CheckpointToken"], {"Id": "a", "Type": "STEP", "Action": "START"}
+        )
 
 
 def test_execution_timeout(h: Harness) -> None:

@@ -47,7 +47,7 @@ def test_pending_with_nothing_pending_is_an_invalid_output_that_is_retried(h: Ha
     arn = h.start()
     t = h.claim()
     h.checkpoint(
-        t, t.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload="1")
+        t.arn, t.event["CheckpointToken"], step("s", "START"), step("s", "SUCCEED", Payload="1")
     )
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
     assert _pending_error(h.events(arn)) == [
@@ -81,7 +81,7 @@ def test_a_pending_operation_keeps_the_execution_suspended(h: Harness) -> None:
         "Action": "START",
         "WaitOptions": {"WaitSeconds": 5},
     }
-    h.checkpoint(t, t.event["CheckpointToken"], wait)
+    h.checkpoint(t.arn, t.event["CheckpointToken"], wait)
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
     assert _pending_error(h.events(arn)) == []
     assert h.engine.claim_invocation("test", 60) is None  # nothing to do until the timer
@@ -100,11 +100,11 @@ def test_a_completion_handed_over_mid_invocation_but_unused_reinvokes_uncharged(
         "Action": "START",
         "CallbackOptions": {},
     }
-    resp = h.checkpoint(t, t.event["CheckpointToken"], cb)
+    resp = h.checkpoint(t.arn, t.event["CheckpointToken"], cb)
     callback_id = resp["NewExecutionState"]["Operations"][-1]["CallbackDetails"]["CallbackId"]
     h.engine.send_callback_success(callback_id, b'"ok"')
     # The handler's next checkpoint answer hands it the completion: it has now seen it...
-    resp = h.checkpoint(t, resp["CheckpointToken"])
+    resp = h.checkpoint(t.arn, resp["CheckpointToken"])
     assert [op["Status"] for op in resp["NewExecutionState"]["Operations"]] == ["SUCCEEDED"]
     # ...but suspended on it before the answer arrived (AWS's parallel executor does this).
     h.engine.complete_invocation(t, output={"Status": "PENDING"})
@@ -127,7 +127,7 @@ def test_a_chained_invoke_result_held_back_still_wakes_the_caller(h: Harness) ->
         "Payload": "{}",
         "ChainedInvokeOptions": {"FunctionName": "child"},
     }
-    h.checkpoint(t, t.event["CheckpointToken"], invoke)
+    h.checkpoint(t.arn, t.event["CheckpointToken"], invoke)
     child = h.engine.claim_invocation("test", 60)  # the child runs while its caller still does
     assert child is not None and child.arn != arn
     h.engine.complete_invocation(child, output={"Status": "SUCCEEDED", "Result": "7"})

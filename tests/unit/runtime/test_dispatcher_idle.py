@@ -7,22 +7,16 @@ from typing import Any
 
 import pytest
 
-from durable_lambda_server.engine import Engine, FakeClock, FunctionRecord, StartExecution
 from durable_lambda_server.runtime.dispatcher import Dispatcher
-from durable_lambda_server.store import open_store
+from tests.support.engine_rig import EngineRig
 
 
-class Rig:
+class Rig(EngineRig):
+    """The engine rig plus a dispatcher in skip-time mode that never invokes anything."""
+
     def __init__(self, path: Path) -> None:
-        self.clock = FakeClock()
-        self.engine = Engine(open_store(str(path)), clock=self.clock)
-        self.engine.put_function(FunctionRecord(name="fn", handler="app.py:handler"))
+        super().__init__(path)
         self.dispatcher = Dispatcher(self.engine, _no_resolve, _no_invoker, skip_time=True)
-
-    def start(self) -> str:
-        return self.engine.start_execution(
-            StartExecution(function_name="fn", input_payload="{}")
-        ).arn
 
     def suspend_on_wait(self, seconds: int) -> str:
         arn = self.start()
@@ -42,7 +36,7 @@ class Rig:
 
     def close(self) -> None:
         self.dispatcher.stop()
-        self.engine.close()
+        super().close()
 
 
 def _no_resolve(name: str, version: str) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     reject,
@@ -35,9 +37,11 @@ def process(
     details: dict[str, Any] = {"CallbackId": callback_id}
     if timeout > 0:
         details["Timeout"] = timeout
-        w.tx.schedule_timer(w.ex.arn, op["Id"], "callback_timeout", w.now + timeout * 1000)
+        w.tx.schedule_timer(w.ex.arn, op["Id"], TimerKind.CALLBACK_TIMEOUT, w.now + timeout * 1000)
     if heartbeat > 0:
         details["HeartbeatTimeout"] = heartbeat
-        w.tx.schedule_timer(w.ex.arn, op["Id"], "callback_heartbeat", w.now + heartbeat * 1000)
-    w.event("CallbackStarted", details, op)
+        w.tx.schedule_timer(
+            w.ex.arn, op["Id"], TimerKind.CALLBACK_HEARTBEAT, w.now + heartbeat * 1000
+        )
+    w.event(EventType.CALLBACK_STARTED, details, op)
     return op

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     error_dict,
@@ -41,7 +42,7 @@ def process(
         op = base_operation(update, w.now, "STARTED")
         op["ContextDetails"] = {}
         w.put_op(op, new=True)
-        w.event("ContextStarted", {}, op)
+        w.event(EventType.CONTEXT_STARTED, {}, op)
         return op
     assert current is not None
     op = dict(current, EndTimestamp=w.now)
@@ -54,12 +55,12 @@ def process(
             details["Result"] = update.payload
         op["ContextDetails"] = details
         w.put_op(op, new=False)
-        w.event("ContextSucceeded", {"Result": payload_details(update.payload)}, op)
+        w.event(EventType.CONTEXT_SUCCEEDED, {"Result": payload_details(update.payload)}, op)
     else:
         op["Status"] = "FAILED"
         if update.error is not None:
             details["Error"] = error_dict(update)
         op["ContextDetails"] = details
         w.put_op(op, new=False)
-        w.event("ContextFailed", {"Error": error_details(error_dict(update))}, op)
+        w.event(EventType.CONTEXT_FAILED, {"Error": error_details(error_dict(update))}, op)
     return op

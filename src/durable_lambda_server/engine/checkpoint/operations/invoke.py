@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     reject,
@@ -37,7 +38,7 @@ def process(
         op = dict(current, Status="STOPPED", EndTimestamp=w.now)
         w.put_op(op, new=False)
         w.event(
-            "ChainedInvokeStopped",
+            EventType.CHAINED_INVOKE_STOPPED,
             {"Error": {"Payload": {"ErrorType": "Cancelled"}, "Truncated": False}},
             op,
         )
@@ -70,7 +71,7 @@ def process(
                 f"{target.function_arn}:{target.version}/durable-execution/"
                 f"{child['execution_name']}/{child['execution_id']}"
             )
-    w.event("ChainedInvokeStarted", details, op)
+    w.event(EventType.CHAINED_INVOKE_STARTED, details, op)
     w.effects.append(
         StartChainedInvoke(
             op_id=op["Id"],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     error_dict,
@@ -58,7 +60,7 @@ def process(
         details.pop("NextAttemptTimestamp", None)
         op["StepDetails"] = details
         w.put_op(op, new=current is None)
-        w.event("StepStarted", {}, op)
+        w.event(EventType.STEP_STARTED, {}, op)
         return op
     assert current is not None
     op = dict(current)
@@ -75,7 +77,9 @@ def process(
         op["StepDetails"] = details
         w.put_op(op, new=False)
         w.event(
-            "StepSucceeded", {"Result": payload_details(update.payload), "RetryDetails": retry}, op
+            EventType.STEP_SUCCEEDED,
+            {"Result": payload_details(update.payload), "RetryDetails": retry},
+            op,
         )
     elif update.action is OperationAction.FAIL:
         op["Status"] = "FAILED"
@@ -84,7 +88,9 @@ def process(
         op["StepDetails"] = details
         w.put_op(op, new=False)
         w.event(
-            "StepFailed", {"Error": error_details(error_dict(update)), "RetryDetails": retry}, op
+            EventType.STEP_FAILED,
+            {"Error": error_details(error_dict(update)), "RetryDetails": retry},
+            op,
         )
     else:
         assert update.step_options is not None
@@ -99,17 +105,17 @@ def process(
         retry["NextAttemptDelaySeconds"] = delay
         if update.payload is not None:
             w.event(
-                "StepSucceeded",
+                EventType.STEP_SUCCEEDED,
                 {"Result": payload_details(update.payload), "RetryDetails": retry},
                 op,
             )
         else:
             w.event(
-                "StepFailed",
+                EventType.STEP_FAILED,
                 {"Error": error_details(error_dict(update)), "RetryDetails": retry},
                 op,
             )
-        w.tx.schedule_timer(w.ex.arn, op["Id"], "retry", due)
+        w.tx.schedule_timer(w.ex.arn, op["Id"], TimerKind.RETRY, due)
     return op
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     reject,
@@ -36,8 +38,8 @@ def process(
         assert current is not None
         op = dict(current, Status="CANCELLED", EndTimestamp=w.now)
         w.put_op(op, new=False)
-        w.tx.cancel_timers(w.ex.arn, op["Id"], ["wait"])
-        w.event("WaitCancelled", {}, op)
+        w.tx.cancel_timers(w.ex.arn, op["Id"], [TimerKind.WAIT])
+        w.event(EventType.WAIT_CANCELLED, {}, op)
         return op
     assert update.wait_options is not None
     seconds = update.wait_options.wait_seconds
@@ -45,6 +47,6 @@ def process(
     op = base_operation(update, w.now, "STARTED")
     op["WaitDetails"] = {"ScheduledEndTimestamp": due}
     w.put_op(op, new=True)
-    w.tx.schedule_timer(w.ex.arn, op["Id"], "wait", due)
-    w.event("WaitStarted", {"Duration": seconds, "ScheduledEndTimestamp": due}, op)
+    w.tx.schedule_timer(w.ex.arn, op["Id"], TimerKind.WAIT, due)
+    w.event(EventType.WAIT_STARTED, {"Duration": seconds, "ScheduledEndTimestamp": due}, op)
     return op
