@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def run_suite(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     goals = evaluate_goals(results, args.scenarios)
     return {
         "schema": 1,
-        "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "duration_s": round(time.time() - started, 1),
         "command": "python -m benchmarks "
         + " ".join(sys.argv[1:] if args.argv is None else args.argv),
@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     machine, load = doc["machine"], doc["load"]
     busy, others = load["cpu_busy_before"], load["others_cpu_share_during"]
     title = (
-        f"durable-lambda benchmarks ({doc['size']}, {doc['repeat']} repeats) on {machine['nproc']} x "
+        f"durable-lambda benchmarks ({doc['size']}, {doc['repeat']} repeats) on "
+        f"{machine['nproc']} x "
         f"{machine['cpu_model']}, Python {machine['python']}; load {load['loadavg_before']} -> "
         f"{load['loadavg_after']}"
         + (f", CPU {busy:.0%} busy at start" if busy is not None else "")

@@ -21,9 +21,9 @@ from typing import Any
 __all__ = [
     "OFFICIAL_DIR",
     "ROOT",
+    "SIZES",
     "Context",
     "Result",
-    "SIZES",
     "failed",
     "loadavg",
     "machine_info",

@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             }
         )
         print(
-            f"{scenario:<12} n={n:>5}  {statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})"
+            f"{scenario:<12} n={n:>5}  {statistics.median(times):.3f} s "
+            f"(min {min(times):.3f}, max {max(times):.3f})"
         )
     return rows
 

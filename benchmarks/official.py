@@ -1,7 +1,7 @@
-"""The official side: the same handlers on AWS's testing library (aws_durable_execution_sdk_python_testing
-1.4.0, ``DurableFunctionTestRunner``, in process), with its default in-memory store or its SQLite
-store (``stores.sqlite.SQLiteExecutionStore``: WAL, synchronous=NORMAL, the whole execution saved
-as one JSON document per checkpoint).
+"""The official side: the same handlers on AWS's testing library
+(aws_durable_execution_sdk_python_testing 1.4.0, ``DurableFunctionTestRunner``, in process), with
+its default in-memory store or its SQLite store (``stores.sqlite.SQLiteExecutionStore``: WAL,
+synchronous=NORMAL, the whole execution saved as one JSON document per checkpoint).
 
 AWS's packages live outside our venv (``.cache/official``, installed by scripts/setup.sh), so this
 module runs as a subprocess with ``PYTHONPATH=.cache/official``::

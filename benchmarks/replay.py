@@ -29,7 +29,7 @@ def run(ctx: Context) -> list[Result]:
             plains.append(run_once(n))
     except Exception as err:
         return [failed(err, case=f"{waits} waits of 1 s, total", unit="s", **base)]
-    overheads = [t - p for t, p in zip(totals, plains)]
+    overheads = [t - p for t, p in zip(totals, plains, strict=False)]
     official = []
     if ctx.official:
         from benchmarks.official import official_seconds

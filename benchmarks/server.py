@@ -7,6 +7,7 @@ the server's memory and CPU time from /proc.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -90,10 +91,8 @@ def tree_pids(root: int) -> list[int]:
 def tree_cpu_seconds(root: int) -> float:
     total = 0.0
     for pid in tree_pids(root):
-        try:
+        with contextlib.suppress(OSError):  # exited meanwhile
             total += proc_cpu_seconds(pid)
-        except OSError:
-            pass  # exited meanwhile
     return total
 
 

@@ -43,7 +43,8 @@ def run_once(
         rt = Runtime.open(Path(tmp) / "bench.db", synchronous=synchronous, skip_time=True)
         rt.register_function("bench", f"{HANDLERS_FILE}:{handler}")
         rt.start()
-        gc.collect()  # no earlier run's garbage collected inside this one (the official side does the same)
+        # No earlier run's garbage collected inside this one (the official side does the same).
+        gc.collect()
         try:
             started = time.perf_counter()
             result = rt.invoke("bench", json.dumps(payload).encode(), timeout=3600)
@@ -140,8 +141,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         )
     for r in rows:
         print(
-            f"n={r['n']:>6}  {r['median_ms_per_step']:.3f} ms/step (min {r['min_ms_per_step']:.3f}, "
-            f"max {r['max_ms_per_step']:.3f})"
+            f"n={r['n']:>6}  {r['median_ms_per_step']:.3f} ms/step "
+            f"(min {r['min_ms_per_step']:.3f}, max {r['max_ms_per_step']:.3f})"
         )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

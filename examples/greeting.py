@@ -1,6 +1,8 @@
 """A small durable workflow: steps, a retry, a child context and a durable wait.
 
-Run it:  durable-lambda run examples/greeting.py:handler --input '{"user_id": "u-42", "name": "Ada"}'
+Run it:
+
+    durable-lambda run examples/greeting.py:handler --input '{"user_id": "u-42", "name": "Ada"}'
 
 Every step's result is checkpointed in the embedded SQLite store. The wait suspends the
 execution; when the timer fires the handler runs again from the top and the finished steps are

@@ -171,7 +171,7 @@ class DurableContext:
         )
         if built is None:
             # This context's logger, once built, would be a plain Logger over this base.
-            child._base_logger = self._base_logger  # noqa: SLF001  (same class)
+            child._base_logger = self._base_logger  # same class
         return child
 
     # ------------------------------------------------------------------ ids and replay status
@@ -311,7 +311,7 @@ class DurableContext:
         first_id = branch_id if not is_virtual else make_operation_id(branch_id, 1)
         if not self.state.has_operation(first_id):
             # A brand-new branch starts NEW so its logs appear (§12.3).
-            child._replay_status = ReplayStatus.NEW  # noqa: SLF001  (same class)
+            child._replay_status = ReplayStatus.NEW  # same class
         if is_virtual:
             check_virtual_child(self.state, branch_id)
             return func(child)

@@ -298,7 +298,7 @@ class CallbackSubmitterError(CallbackError):
 # control-flow signals (BaseException on purpose)
 
 
-class SuspendExecution(BaseException):  # noqa: N818  (AWS's name)
+class SuspendExecution(BaseException):  # AWS's name
     """Ends the invocation with PENDING. Do not catch ``BaseException`` in handler code."""
 
     def __init__(self, message: str = "") -> None:
@@ -327,7 +327,7 @@ class BackgroundThreadError(BaseException):
         self.source_exception = source_exception
 
 
-class OrphanedChildException(BaseException):  # noqa: N818  (AWS's name)
+class OrphanedChildException(BaseException):  # AWS's name
     def __init__(self, message: str, operation_id: str | None = None) -> None:
         super().__init__(message)
         self.message = message

@@ -151,7 +151,7 @@ def _to_datetime(value: Any) -> datetime.datetime | None:
 def _to_epoch_ms(value: datetime.datetime | None) -> int | None:
     if value is None:
         return None
-    return int(round(value.timestamp() * 1000))
+    return round(value.timestamp() * 1000)
 
 
 # --------------------------------------------------------------------------------------------

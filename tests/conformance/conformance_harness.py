@@ -5,9 +5,9 @@ The package ``aws-durable-execution-conformance-tests`` validates one requiremen
 region, aws_clients, output_dir)``. It only needs (conformance.md §5.2):
 
 * ``aws_clients["lambda"]``: the Lambda API calls of §2.9. :class:`LocalLambdaClient` answers them
-  in process from a :class:`durable_lambda_server.runtime.Runtime`, shaped like boto3's parsed responses
-  (aware ``datetime`` timestamps, ``None`` members dropped, ``Payload`` a file-like object, engine
-  errors raised as botocore ``ClientError``).
+  in process from a :class:`durable_lambda_server.runtime.Runtime`, shaped like boto3's parsed
+  responses (aware ``datetime`` timestamps, ``None`` members dropped, ``Payload`` a file-like
+  object, engine errors raised as botocore ``ClientError``).
 * an invoker: the package's own ``sam.Invoker`` with its logical-id -> function-name map
   pre-filled, so the request payload is built exactly as the CLI builds it (``json.dumps(Input)``).
 * for ``ExpectedLogs``: :func:`validate_expected_logs_locally` replaces the CloudWatch retrieval
@@ -174,7 +174,8 @@ def _metadata(status: int = 200) -> dict[str, Any]:
 
 
 def _as_client_error(err: Exception, operation: str) -> ClientError | None:
-    """Engine API errors (``durable_lambda_server.wire``) become the ``ClientError`` boto3 would raise."""
+    """Engine API errors (``durable_lambda_server.wire``) become the ``ClientError`` boto3 would
+    raise."""
     is_api_error = type(err).__module__.startswith("durable_lambda_server.wire") or hasattr(
         err, "status"
     )

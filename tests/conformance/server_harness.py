@@ -21,10 +21,9 @@ from typing import Any
 import boto3
 import uvicorn
 from botocore.config import Config
-
 from conformance_harness import STATE_DIR_ENV, FunctionSpec
 
-__all__ = ["OFFICIAL_SDK_DIR", "RecordingLambdaClient", "ServerLogReader", "ConformanceServer"]
+__all__ = ["OFFICIAL_SDK_DIR", "ConformanceServer", "RecordingLambdaClient", "ServerLogReader"]
 
 HERE = Path(__file__).resolve().parent
 HANDLERS_DIR = HERE / "handlers"

@@ -1,4 +1,5 @@
-"""The conformance suite through ``durable-lambda serve``: boto3 -> HTTP -> engine -> worker processes.
+"""The conformance suite through ``durable-lambda serve``: boto3 -> HTTP -> engine -> worker
+processes.
 
 Every requirement runs twice more than in ``test_conformance.py``: ``server`` with this project's
 SDK, ``official`` with AWS's SDK 3.0.0 inside the function zips (server_harness.py). Known gaps of
@@ -14,11 +15,11 @@ import pytest
 from conformance_harness import (
     ConformanceRun,
     discover_requirements,
-    result_timeout,
-    timing_marks,
     install_package_patches,
     load_expected_failures,
     load_template,
+    result_timeout,
+    timing_marks,
 )
 from server_harness import OFFICIAL_SDK_DIR, ConformanceServer
 

@@ -3,6 +3,7 @@ SQLite file, SIGKILLed and restarted on the same file; its worker processes foun
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -25,10 +26,8 @@ def free_port() -> int:
 def children(pid: int) -> list[int]:
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             out += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
@@ -121,8 +120,6 @@ class ServerProcess:
     def cleanup(self) -> None:
         self.stop()
         for pid in self.pids:  # each incarnation's process group: fork server and workers
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         self.log.close()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -42,7 +43,8 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 
 class LiveServer:
-    """uvicorn serving ``create_app(runtime)`` on an ephemeral port of 127.0.0.1 (header names lower-cased)."""
+    """uvicorn serving ``create_app(runtime)`` on an ephemeral port of 127.0.0.1 (header names
+    lower-cased)."""
 
     def __init__(self, runtime: Runtime, state_dir: Path) -> None:
         self.runtime = runtime
@@ -114,10 +116,8 @@ class Disk:
     def set_full(self, full: bool) -> None:
         self.full = full
         for conn in self.conns:
-            try:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # a connection the store closed
                 self._apply(conn)
-            except sqlite3.ProgrammingError:
-                pass  # a connection the store closed
 
 
 @pytest.fixture

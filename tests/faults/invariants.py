@@ -83,7 +83,8 @@ def snapshot(path: str | Path) -> Snapshot:
             snap.operations[row["arn"]] = {}
             snap.events[row["arn"]] = []
             by_xid[row["xid"]] = row["arn"]
-        # input, result and error live in their own table (migration 0007); the row's columns are NULL
+        # input, result and error live in their own table (migration 0007); the row's columns
+        # are NULL
         for row in conn.execute("SELECT xid, input_payload, result, error FROM execution_payloads"):
             if row["xid"] not in by_xid:
                 raise AssertionError(f"payloads of xid {row['xid']} belong to no execution")
@@ -91,8 +92,9 @@ def snapshot(path: str | Path) -> Snapshot:
                 input_payload=row["input_payload"], result=row["result"], error=row["error"]
             )
         for row in conn.execute(
-            "SELECT e.arn AS arn, o.op_id, o.id & 4294967295 AS seq, o.change_seq, o.status, o.body, "
-            "o.by_service, o.id >> 32 AS key_xid FROM operations o JOIN executions e ON e.xid = o.xid "
+            "SELECT e.arn AS arn, o.op_id, o.id & 4294967295 AS seq, o.change_seq, o.status, "
+            "o.body, o.by_service, o.id >> 32 AS key_xid "
+            "FROM operations o JOIN executions e ON e.xid = o.xid "
             "ORDER BY e.arn, o.id"
         ):
             entry = dict(row)
@@ -151,7 +153,8 @@ def _check_execution(
         allowed = OP_STATUSES.get(body.get("Type"), set())
         if body.get("Status") not in allowed:
             out.append(
-                f"{where} operation {op_id} of type {body.get('Type')} has status {body.get('Status')}"
+                f"{where} operation {op_id} of type {body.get('Type')} "
+                f"has status {body.get('Status')}"
             )
         parent = body.get("ParentId")
         if parent is not None and (
@@ -166,7 +169,8 @@ def _check_execution(
         if "Id" in e:
             if e["Id"] not in ops:
                 out.append(
-                    f"{where} event {e['EventId']} {e['EventType']} names missing operation {e['Id']}"
+                    f"{where} event {e['EventId']} {e['EventType']} "
+                    f"names missing operation {e['Id']}"
                 )
             by_op.setdefault(e["Id"], []).append(e["EventType"])
     for op_id, row in ops.items():
@@ -254,7 +258,8 @@ def check_transition(before: Snapshot, after: Snapshot) -> list[str]:
                 out.append(f"operation {op_id} of {arn} disappeared")
             elif row["status"] in TERMINAL_OPERATION and new_row["body"] != row["body"]:
                 out.append(
-                    f"terminal operation {op_id} of {arn} changed: {row['body']} -> {new_row['body']}"
+                    f"terminal operation {op_id} of {arn} changed: "
+                    f"{row['body']} -> {new_row['body']}"
                 )
         for key in ("event_seq", "op_seq", "change_seq", "attempt"):
             if now[key] < ex[key]:

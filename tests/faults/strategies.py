@@ -72,7 +72,7 @@ def updates(draw: st.DrawFn, execution_id: str) -> Any:
     """One OperationUpdate: mostly plausible, sometimes any JSON value at all."""
     if draw(st.integers(0, 30)) == 0:
         return draw(junk)
-    ids = st.sampled_from(IDS + [execution_id])
+    ids = st.sampled_from([*IDS, execution_id])
     out: dict[str, Any] = {
         "Id": draw(st.one_of(ids, ids, ids, odd_text, junk)),
         "Type": draw(st.one_of(st.sampled_from(TYPES), st.sampled_from(TYPES), junk)),

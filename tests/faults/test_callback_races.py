@@ -149,7 +149,8 @@ def test_heartbeat_racing_its_own_timeout_is_consistent(rig: Rig) -> None:
 
 
 def test_http_answers_race_over_the_api(rig: Rig, tmp_path: Path) -> None:
-    """The same race over HTTP: one 200 for success/failure, the rest 400 CallbackTimeoutException."""
+    """The same race over HTTP: one 200 for success/failure, the rest 400
+    CallbackTimeoutException."""
     srv = LiveServer(Runtime(rig.engine), tmp_path)
     try:
         arn, callback_id = open_callback(rig, release_lease=True, TimeoutSeconds=60)

@@ -14,6 +14,7 @@ spec), gated by events the test controls, so no assertion depends on timing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -105,10 +106,8 @@ class ReadOnly:
 
     def set(self, on: bool) -> None:
         for conn in self.conns:
-            try:
+            with contextlib.suppress(sqlite3.ProgrammingError):
                 conn.execute(f"PRAGMA query_only={int(on)}")
-            except sqlite3.ProgrammingError:
-                pass
 
 
 # -- retrying the outcome --------------------------------------------------------------------------
@@ -231,7 +230,7 @@ def test_busy_store_during_claim_rounds_is_retried_not_recorded(
         runtime.dispatcher.stop()
 
 
-# -- reserved concurrency ----------------------------------------------------------------------------
+# -- reserved concurrency --------------------------------------------------------------------------
 def test_dispatcher_runs_at_most_the_reserved_concurrency(rig: Rig) -> None:
     runtime = _runtime(rig)
     dispatcher = runtime.dispatcher

@@ -174,7 +174,8 @@ def test_http_checkpoint_with_stale_token_changes_nothing(rig: Rig, rig_server: 
         assert body["message"].startswith(INVALID_CHECKPOINT_TOKEN)
     status, _, _ = rig_server.json(
         "GET",
-        f"/2025-12-01/durable-executions/{quote(arn, safe='')}/state?CheckpointToken={quote(stale)}",
+        f"/2025-12-01/durable-executions/{quote(arn, safe='')}/state"
+        f"?CheckpointToken={quote(stale)}",
     )
     assert status == 400
     after = rig.snapshot()

@@ -1,4 +1,5 @@
-"""Recovering the leases of a runtime that died: only provably dead owners, charged or not by mode."""
+"""Recovering the leases of a runtime that died: only provably dead owners, charged or not by
+mode."""
 
 from __future__ import annotations
 

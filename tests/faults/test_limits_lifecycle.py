@@ -18,8 +18,13 @@ from typing import Any
 
 import pytest
 
-from durable_lambda_server.engine import Engine, FakeClock, FunctionRecord, StartExecution
-from durable_lambda_server.engine import MAX_FAILED_INVOCATIONS
+from durable_lambda_server.engine import (
+    MAX_FAILED_INVOCATIONS,
+    Engine,
+    FakeClock,
+    FunctionRecord,
+    StartExecution,
+)
 from durable_lambda_server.runtime import Runtime
 from durable_lambda_server.store import SqliteStore
 from durable_lambda_server.wire.errors import (
@@ -119,7 +124,7 @@ def test_delayed_retry_after_expiry_lets_other_executions_through(rig: Rig) -> N
     assert not check_snapshot(rig.snapshot())
 
 
-# -- operations per execution ------------------------------------------------------------------------
+# -- operations per execution ----------------------------------------------------------------------
 @pytest.fixture
 def small_rig(tmp_path: Path) -> Iterator[Rig]:
     r = Rig(tmp_path / "state.db")
@@ -198,7 +203,7 @@ def test_plain_response_over_6_mb_fails_the_invocation(rig: Rig) -> None:
     assert rig.engine.get_execution(arn)["Status"] == "SUCCEEDED"
 
 
-# -- retention --------------------------------------------------------------------------------------
+# -- retention -------------------------------------------------------------------------------------
 def _finish(rig: Rig, name: str) -> str:
     arn = rig.start(name=name)
     assert rig.engine.complete_invocation(

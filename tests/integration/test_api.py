@@ -45,7 +45,11 @@ import os
 
 
 def handler(event, context):
-    return {"echo": event, "greeting": os.environ.get("GREETING"), "version": context.function_version}
+    return {
+        "echo": event,
+        "greeting": os.environ.get("GREETING"),
+        "version": context.function_version,
+    }
 """
 
 

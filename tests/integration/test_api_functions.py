@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,11 @@ import os
 
 
 def handler(event, context):
-    return {{"tag": "{tag}", "greeting": os.environ.get("GREETING"), "version": context.function_version}}
+    return {{
+        "tag": "{tag}",
+        "greeting": os.environ.get("GREETING"),
+        "version": context.function_version,
+    }}
 
 
 def other(event, context):
@@ -358,7 +362,7 @@ def test_get_and_delete_with_qualifiers(client: Any) -> None:
     )
 
 
-# -- aliases ----------------------------------------------------------------------------------------
+# -- aliases ---------------------------------------------------------------------------------------
 def test_alias_update_routing_and_revision(client: Any, raw: Any) -> None:
     name = "aliased"
     create_plain(client, name)
@@ -455,7 +459,7 @@ def test_alias_update_routing_and_revision(client: Any, raw: Any) -> None:
     )
 
 
-# -- paging -------------------------------------------------------------------------------------------
+# -- paging ----------------------------------------------------------------------------------------
 def test_list_functions_and_versions_page_at_most_50(client: Any, raw: Any) -> None:
     names = [f"page-{i:02d}" for i in range(53)]
     for name in names:
@@ -511,7 +515,7 @@ def test_list_functions_and_versions_page_at_most_50(client: Any, raw: Any) -> N
     )
 
 
-# -- durable executions ---------------------------------------------------------------------------------
+# -- durable executions ----------------------------------------------------------------------------
 def wait_callback_id(client: Any, arn: str, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while True:
@@ -537,7 +541,7 @@ def test_durable_listing_history_and_errors(client: Any, raw: Any) -> None:
     create_durable(client, name)
     client.publish_version(FunctionName=name)
     client.create_alias(FunctionName=name, Name="prod", FunctionVersion="1")
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     arns = []
     for i in range(3):  # distinct start milliseconds: listings order by start time
         arns.append(

@@ -25,8 +25,8 @@ from botocore.exceptions import ClientError
 
 from durable_lambda_server.cli.serve import build_security, private_file
 from tests.integration.test_api import wait_event, wait_status
-from tests.live import Server, free_port, serve_process, zip_of
 from tests.integration.test_official_sdk import OFFICIAL, ORDER_APP, official_zip
+from tests.live import Server, free_port, serve_process, zip_of
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS = Path(sys.executable).with_name("aws")
@@ -72,14 +72,17 @@ def prober(event, context):
     return context.step(lambda _: {
         "list_functions": _code(lambda: c.list_functions()),
         "create_function": _code(lambda: c.create_function(
-            FunctionName="evil", Role="r", Handler="a.b", Code={"ZipFile": b"x"}, Runtime="python3.13")),
+            FunctionName="evil", Role="r", Handler="a.b", Code={"ZipFile": b"x"},
+            Runtime="python3.13")),
         "get_own_execution": _code(lambda: c.get_durable_execution(DurableExecutionArn=own)),
         "own_state_bad_token": _code(lambda: c.get_durable_execution_state(
             DurableExecutionArn=own, CheckpointToken="forged")),
-        "other_state": _code(lambda: c.get_durable_execution_state(DurableExecutionArn=other, CheckpointToken="x")),
+        "other_state": _code(lambda: c.get_durable_execution_state(
+            DurableExecutionArn=other, CheckpointToken="x")),
         "other_checkpoint": _code(lambda: c.checkpoint_durable_execution(
             DurableExecutionArn=other, CheckpointToken="x", Updates=[])),
-        "callback": _code(lambda: c.send_durable_execution_callback_success(CallbackId="abc", Result=b"1")),
+        "callback": _code(lambda: c.send_durable_execution_callback_success(
+            CallbackId="abc", Result=b"1")),
         "key_prefix": os.environ["AWS_ACCESS_KEY_ID"][:4],
     }, name="probe")
 
@@ -239,10 +242,9 @@ def test_expired_signature_is_refused(server: AuthServer) -> None:
     client = server.client()
 
     def backdate(request: Any, **_: Any) -> None:
+        import botocore.auth as auth_module
         from botocore.auth import SigV4Auth
         from botocore.credentials import Credentials
-
-        import botocore.auth as auth_module
 
         real = auth_module.get_current_datetime
         auth_module.get_current_datetime = lambda: real() - __import__("datetime").timedelta(
@@ -298,19 +300,17 @@ def test_worker_credentials_reach_only_their_own_execution(server: AuthServer) -
     response = client.invoke(FunctionName="prober", Payload=json.dumps({"other": other}))
     assert "FunctionError" not in response, response["Payload"].read()
     result = json.loads(response["Payload"].read())
-    assert (
-        result
-        == {
-            "list_functions": "AccessDeniedException",
-            "create_function": "AccessDeniedException",
-            "get_own_execution": "AccessDeniedException",
-            "own_state_bad_token": "InvalidParameterValueException",  # authorised; the engine checks the token
-            "other_state": "AccessDeniedException",
-            "other_checkpoint": "AccessDeniedException",
-            "callback": "AccessDeniedException",
-            "key_prefix": "DLWK",
-        }
-    )
+    assert result == {
+        "list_functions": "AccessDeniedException",
+        "create_function": "AccessDeniedException",
+        "get_own_execution": "AccessDeniedException",
+        # authorised; the engine checks the token
+        "own_state_bad_token": "InvalidParameterValueException",
+        "other_state": "AccessDeniedException",
+        "other_checkpoint": "AccessDeniedException",
+        "callback": "AccessDeniedException",
+        "key_prefix": "DLWK",
+    }
     assert client.get_durable_execution(DurableExecutionArn=other)["Status"] == "RUNNING"
 
 

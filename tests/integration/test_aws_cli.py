@@ -39,7 +39,11 @@ import os
 
 
 def handler(event, context):
-    return {{"tag": "{tag}", "greeting": os.environ.get("GREETING"), "version": context.function_version}}
+    return {{
+        "tag": "{tag}",
+        "greeting": os.environ.get("GREETING"),
+        "version": context.function_version,
+    }}
 
 
 def other(event, context):

@@ -78,9 +78,16 @@ from durable_lambda import DurableContext, durable_execution
 
 @durable_execution
 def handler(event, context: DurableContext):
-    check = context.invoke(os.environ["VALIDATE_FUNCTION"], {"amount": event["amount"]}, name="validate")
+    check = context.invoke(
+        os.environ["VALIDATE_FUNCTION"], {"amount": event["amount"]}, name="validate"
+    )
     paid = context.invoke(os.environ["PAYMENT_ARN"], {"amount": event["amount"]}, name="pay")
-    return {"check": check, "paid": paid, "stage": os.environ["STAGE"], "payment_arn": os.environ["PAYMENT_ARN"]}
+    return {
+        "check": check,
+        "paid": paid,
+        "stage": os.environ["STAGE"],
+        "payment_arn": os.environ["PAYMENT_ARN"],
+    }
 """
 
 VALIDATE = """
@@ -309,7 +316,8 @@ def test_unreachable_server_is_one_line_exit_1(tmp_path: Path) -> None:
 
 
 def test_arns_follow_the_server_when_the_client_region_differs(tmp_path: Path) -> None:
-    """On an empty server the ARN region is a guess (the client's): corrected from the server's ARNs."""
+    """On an empty server the ARN region is a guess (the client's): corrected from the server's
+    ARNs."""
     with serve(tmp_path / "fresh") as url:
         client = lambda_client(url)
         rows = deploy_json(url, write_app(tmp_path / "app"), "geo", "--region", "eu-west-1")

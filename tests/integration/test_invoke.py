@@ -1,4 +1,5 @@
-"""Chained invoke through the embedded runtime: plain and durable targets, versions, aliases, errors."""
+"""Chained invoke through the embedded runtime: plain and durable targets, versions, aliases,
+errors."""
 
 from __future__ import annotations
 

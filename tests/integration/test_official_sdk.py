@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.live import Server
 from tests.integration.test_api import wait_event, wait_status
+from tests.live import Server
 
 OFFICIAL = (
     Path(__file__).resolve().parents[2] / ".cache" / "official" / "aws_durable_execution_sdk_python"

@@ -47,7 +47,8 @@ def handler(event, context):
         "shout": shout("hi"),
         "jmespath": getattr(jmespath, "MARKER", "venv"),
         "env": {k: os.environ.get(k) for k in (
-            "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             "AWS_ENDPOINT_URL_LAMBDA", "AWS_ACCESS_KEY_ID", "AWS_REGION", "LAMBDA_TASK_ROOT",
             "_HANDLER", "GREETING", "DL_TEST_SERVER_SECRET")},
         "context": {

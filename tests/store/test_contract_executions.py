@@ -179,9 +179,8 @@ def test_an_unknown_column_is_refused_and_nothing_is_written(
     row = execution_row("arn:a")
     with store.transaction() as tx:
         tx.insert_execution(row)
-    with pytest.raises(ValueError, match="bogus|arn"):
-        with store.transaction() as tx:
-            tx.update_execution("arn:a", cast(ExecutionChanges, changes))
+    with pytest.raises(ValueError, match=r"bogus|arn"), store.transaction() as tx:
+        tx.update_execution("arn:a", cast(ExecutionChanges, changes))
     assert _get(store, "arn:a") == row
     with store.transaction(write=False) as tx:
         assert tx.get_execution("arn:b") is None
@@ -191,10 +190,9 @@ def test_a_duplicate_arn_or_function_and_name_is_a_conflict(store: Store) -> Non
     with store.transaction() as tx:
         tx.insert_execution(execution_row("arn:a", name="n"))
     for clash in (execution_row("arn:a", name="other"), execution_row("arn:b", name="n")):
-        with pytest.raises(ConflictError):
-            with store.transaction() as tx:
-                tx.insert_execution(execution_row("arn:written-first"))
-                tx.insert_execution(clash)
+        with pytest.raises(ConflictError), store.transaction() as tx:
+            tx.insert_execution(execution_row("arn:written-first"))
+            tx.insert_execution(clash)
     with store.transaction(write=False) as tx:
         assert [r.arn for r in tx.list_executions()] == ["arn:a"]
         assert required(tx.get_execution("arn:a")).name == "n"

@@ -129,10 +129,9 @@ def test_publishing_an_existing_version_number_is_a_conflict(store: Store) -> No
     with store.transaction() as tx:
         tx.publish_version("f", "h1", "{}", 1)
         tx.publish_version("f", "h2", "{}", 2)
-    with pytest.raises(ConflictError):
-        with store.transaction() as tx:
-            tx.put_alias("f", "written-first", "1", "{}", "")
-            tx.publish_version("f", "clash", "{}", 3, version=2)
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.put_alias("f", "written-first", "1", "{}", "")
+        tx.publish_version("f", "clash", "{}", 3, version=2)
     with store.transaction(write=False) as tx:
         assert tx.get_version("f", 2) == VersionRow("h2", "{}")
         assert tx.get_alias("f", "written-first") is None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from durable_lambda_server.store import ExecutionRow, Store
 from tests.store.rows import execution_row, required
 

@@ -89,9 +89,8 @@ def test_an_existing_operation_is_updated_in_place(store: Store) -> None:
 
 
 def test_operations_of_an_unknown_execution_are_refused(store: Store) -> None:
-    with pytest.raises(ConflictError):
-        with store.transaction() as tx:
-            tx.put_operations("arn:unknown", [(_op("x"), 1, 1)])
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.put_operations("arn:unknown", [(_op("x"), 1, 1)])
 
 
 def test_changed_since_finds_writes_the_handler_has_not_seen(store: Store) -> None:
@@ -230,12 +229,10 @@ def test_a_repeated_event_id_or_unknown_execution_is_a_conflict(store: Store) ->
     _execution(store, "arn:a")
     with store.transaction() as tx:
         tx.append_events("arn:a", _events("arn:a", 1, 2))
-    with pytest.raises(ConflictError):
-        with store.transaction() as tx:
-            tx.append_events("arn:a", [{"EventId": 3}, {"EventId": 2, "EventType": "Again"}])
-    with pytest.raises(ConflictError):
-        with store.transaction() as tx:
-            tx.append_events("arn:unknown", _events("arn:unknown", 1, 1))
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.append_events("arn:a", [{"EventId": 3}, {"EventId": 2, "EventType": "Again"}])
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.append_events("arn:unknown", _events("arn:unknown", 1, 1))
     assert _read(store, "arn:a", 0, None, False) == [1, 2]
     with store.transaction(write=False) as tx:
         assert tx.read_events("arn:a", after=1, limit=None, reverse=False) == _events("arn:a", 2, 2)

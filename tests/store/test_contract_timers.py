@@ -189,8 +189,7 @@ def test_a_repeated_callback_id_is_a_conflict(store: Store) -> None:
     _executions(store, "arn:a")
     with store.transaction() as tx:
         tx.insert_callback("cb-1", "arn:a", "op-1", 30)
-    with pytest.raises(ConflictError):
-        with store.transaction() as tx:
-            tx.insert_callback("cb-1", "arn:a", "op-2", 0)
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.insert_callback("cb-1", "arn:a", "op-2", 0)
     with store.transaction(write=False) as tx:
         assert tx.get_callback("cb-1") == CallbackRow("arn:a", "op-1", 30)

@@ -18,11 +18,11 @@ from tests.store.rows import execution_row, required
 _WAIT = 10.0  # seconds a thread waits for another before the test fails
 
 
-class _Boom(Exception):
+class _BoomError(Exception):
     pass
 
 
-class _Fenced(Exception):
+class _FencedError(Exception):
     """What the engine raises when the lease token it holds is no longer the execution's."""
 
 
@@ -84,30 +84,27 @@ def test_a_transaction_that_raises_leaves_nothing_and_the_error_passes_through(
 ) -> None:
     _base(store)
     before = _state(store)
-    boom = _Boom()
-    with pytest.raises(_Boom) as raised:
-        with store.transaction() as tx:
-            tx.insert_execution(execution_row("arn:new", input_payload='"x"'))
-            tx.put_operations("arn:new", [({"Id": "s", "Type": "STEP", "Status": "READY"}, 1, 1)])
-            tx.append_events("arn:new", [{"EventId": 1}, {"EventId": 2}])
-            tx.schedule_timer("arn:new", "", "execution_timeout", 50)
-            tx.insert_callback("cb-new", "arn:new", "s", 1)
-            tx.update_execution("arn:base", {"status": "FAILED", "result": '"r"', "end_ms": 9})
-            tx.put_operations(
-                "arn:base", [({"Id": "w", "Type": "WAIT", "Status": "SUCCEEDED"}, 0, 2)]
-            )
-            tx.append_events("arn:base", [{"EventId": 2}])
-            tx.schedule_timer("arn:base", "w", "wait", 999)
-            tx.cancel_timers("arn:base", "w")
-            tx.put_function("f", "h2", '{"x": 1}', 2)
-            tx.put_function("g", "h", "{}", 2)
-            tx.set_reserved_concurrency("f", 3)
-            tx.publish_version("f", "h2", "{}", 2)
-            tx.delete_version("f", 1)
-            tx.put_alias("f", "beta", "2", "{}", "")
-            tx.delete_alias("f", "live")
-            tx.delete_executions(["arn:base"])
-            raise boom
+    boom = _BoomError()
+    with pytest.raises(_BoomError) as raised, store.transaction() as tx:
+        tx.insert_execution(execution_row("arn:new", input_payload='"x"'))
+        tx.put_operations("arn:new", [({"Id": "s", "Type": "STEP", "Status": "READY"}, 1, 1)])
+        tx.append_events("arn:new", [{"EventId": 1}, {"EventId": 2}])
+        tx.schedule_timer("arn:new", "", "execution_timeout", 50)
+        tx.insert_callback("cb-new", "arn:new", "s", 1)
+        tx.update_execution("arn:base", {"status": "FAILED", "result": '"r"', "end_ms": 9})
+        tx.put_operations("arn:base", [({"Id": "w", "Type": "WAIT", "Status": "SUCCEEDED"}, 0, 2)])
+        tx.append_events("arn:base", [{"EventId": 2}])
+        tx.schedule_timer("arn:base", "w", "wait", 999)
+        tx.cancel_timers("arn:base", "w")
+        tx.put_function("f", "h2", '{"x": 1}', 2)
+        tx.put_function("g", "h", "{}", 2)
+        tx.set_reserved_concurrency("f", 3)
+        tx.publish_version("f", "h2", "{}", 2)
+        tx.delete_version("f", 1)
+        tx.put_alias("f", "beta", "2", "{}", "")
+        tx.delete_alias("f", "live")
+        tx.delete_executions(["arn:base"])
+        raise boom
     assert raised.value is boom
     assert _state(store) == before
 
@@ -256,15 +253,14 @@ def test_a_stale_invocation_is_fenced_and_leaves_nothing(
         _claim(tx, "t1")
         tx.put_operations("arn:a", [({"Id": "s", "Type": "STEP", "Status": "STARTED"}, 1, 1)])
     before = _state(store)
-    with pytest.raises(_Fenced):
-        with stale_store.transaction() as tx:
-            tx.put_operations("arn:a", [({"Id": "s", "Type": "STEP", "Status": "FAILED"}, 0, 2)])
-            tx.put_operations("arn:a", [({"Id": "t", "Type": "WAIT", "Status": "STARTED"}, 2, 3)])
-            tx.append_events("arn:a", [{"EventId": 1, "EventType": "StaleStep"}])
-            tx.schedule_timer("arn:a", "t", "wait", 5)
-            tx.update_execution("arn:a", {"status": "FAILED", "error": '{"E": 1}', "end_ms": 5})
-            if required(tx.get_execution("arn:a", payloads=False)).lease_token != held:
-                raise _Fenced
+    with pytest.raises(_FencedError), stale_store.transaction() as tx:
+        tx.put_operations("arn:a", [({"Id": "s", "Type": "STEP", "Status": "FAILED"}, 0, 2)])
+        tx.put_operations("arn:a", [({"Id": "t", "Type": "WAIT", "Status": "STARTED"}, 2, 3)])
+        tx.append_events("arn:a", [{"EventId": 1, "EventType": "StaleStep"}])
+        tx.schedule_timer("arn:a", "t", "wait", 5)
+        tx.update_execution("arn:a", {"status": "FAILED", "error": '{"E": 1}', "end_ms": 5})
+        if required(tx.get_execution("arn:a", payloads=False)).lease_token != held:
+            raise _FencedError
     assert _state(store) == before
     assert _state(stale_store) == before
 
@@ -273,10 +269,9 @@ def test_the_store_keeps_working_after_a_conflict(store: Store) -> None:
     with store.transaction() as tx:
         tx.insert_execution(execution_row("arn:a"))
     for _ in range(2):
-        with pytest.raises(ConflictError):
-            with store.transaction() as tx:
-                tx.insert_execution(execution_row("arn:b"))
-                tx.insert_execution(execution_row("arn:a"))
+        with pytest.raises(ConflictError), store.transaction() as tx:
+            tx.insert_execution(execution_row("arn:b"))
+            tx.insert_execution(execution_row("arn:a"))
     with store.transaction() as tx:
         tx.insert_execution(execution_row("arn:c"))
     with store.transaction(write=False) as tx:
@@ -289,10 +284,9 @@ def test_a_group_commits_its_transactions_at_its_end(store: Store) -> None:
     with store.group():
         with store.transaction() as tx:
             tx.insert_execution(execution_row("arn:a"))
-        with pytest.raises(_Boom):
-            with store.transaction() as tx:
-                tx.insert_execution(execution_row("arn:b"))
-                raise _Boom
+        with pytest.raises(_BoomError), store.transaction() as tx:
+            tx.insert_execution(execution_row("arn:b"))
+            raise _BoomError
         with store.transaction() as tx:
             tx.insert_execution(execution_row("arn:c"))
             assert tx.get_execution("arn:a") is not None  # the group's earlier writes

@@ -156,12 +156,11 @@ def test_a_use_case_sees_its_writes_committed_when_it_returns(tmp_path: Path) ->
 
 def test_nested_write_on_the_same_thread_joins_the_outer_one(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    with pytest.raises(RuntimeError):
-        with store.transaction() as tx:
-            tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
-            with store.transaction() as inner:
-                inner.conn.execute("INSERT INTO parent (id) VALUES (2)")
-            raise RuntimeError("the outer use case fails: the inner writes go too")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
+        with store.transaction() as inner:
+            inner.conn.execute("INSERT INTO parent (id) VALUES (2)")
+        raise RuntimeError("the outer use case fails: the inner writes go too")
     assert _rows(store, "parent") == []
 
 
@@ -204,10 +203,9 @@ def test_a_failing_use_case_inside_group_is_rolled_back_alone(tmp_path: Path) ->
     with store.group():
         with store.transaction() as tx:
             tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
-        with pytest.raises(ValueError):
-            with store.transaction() as tx:
-                tx.conn.execute("INSERT INTO parent (id) VALUES (2)")
-                raise ValueError("this use case's own error")
+        with pytest.raises(ValueError), store.transaction() as tx:
+            tx.conn.execute("INSERT INTO parent (id) VALUES (2)")
+            raise ValueError("this use case's own error")
         with store.transaction() as tx:
             tx.conn.execute("INSERT INTO parent (id) VALUES (3)")
     assert _rows(store, "parent") == [1, 3]
@@ -215,12 +213,11 @@ def test_a_failing_use_case_inside_group_is_rolled_back_alone(tmp_path: Path) ->
 
 def test_a_group_whose_commit_fails_keeps_none_of_its_writes(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    with pytest.raises(ConflictError):
-        with store.group():
-            with store.transaction() as tx:
-                tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
-            with store.transaction() as tx:  # deferred foreign key: fails at the group's COMMIT
-                tx.conn.execute("INSERT INTO child (id, parent) VALUES (10, 99)")
+    with pytest.raises(ConflictError), store.group():
+        with store.transaction() as tx:
+            tx.conn.execute("INSERT INTO parent (id) VALUES (1)")
+        with store.transaction() as tx:  # deferred foreign key: fails at the group's COMMIT
+            tx.conn.execute("INSERT INTO child (id, parent) VALUES (10, 99)")
     assert _rows(store, "parent") == [] and _rows(store, "child") == []
     with store.transaction() as tx:  # the writer works again afterwards
         tx.conn.execute("INSERT INTO parent (id) VALUES (5)")

@@ -9,7 +9,6 @@ from durable_lambda_server.store import open_store
 from durable_lambda_server.store.sqlite_claims import EXEC_SELECT
 from tests.store.rows import execution_row
 
-
 _row = execution_row
 
 

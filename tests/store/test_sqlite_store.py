@@ -41,9 +41,8 @@ def test_events_are_appended_and_read_back_in_order(tmp_path: Path) -> None:
         tx.append_events(
             "arn", [{"EventId": 1, "EventType": "A"}, {"EventId": 2, "EventType": "B"}]
         )
-    with pytest.raises(ConflictError):
-        with store.transaction() as tx:
-            tx.append_events("arn", [{"EventId": 2, "EventType": "Again"}])
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.append_events("arn", [{"EventId": 2, "EventType": "Again"}])
     store.close()
     reopened = open_store(path)
     with reopened.transaction() as tx:
@@ -55,10 +54,9 @@ def test_events_are_appended_and_read_back_in_order(tmp_path: Path) -> None:
 
 def test_rolled_back_transaction_leaves_nothing(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "s.db"))
-    with pytest.raises(RuntimeError):
-        with store.transaction() as tx:
-            tx.schedule_timer("arn", "op", "wait", 10)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.schedule_timer("arn", "op", "wait", 10)
+        raise RuntimeError("boom")
     with store.transaction() as tx:
         assert tx.next_due_ms() is None
 
@@ -103,8 +101,9 @@ def test_upgrade_to_integer_keys_keeps_operations_and_history(tmp_path: Path) ->
     conn = sqlite3.connect(path, isolation_level=None)
     for n, arn in enumerate(["arn:a", "arn:b"], start=1):
         conn.execute(
-            "INSERT INTO executions (arn, function_name, function_arn, version, name, execution_id, status, "
-            "start_ms, timeout_seconds) VALUES (?, 'fn', 'f', '$LATEST', ?, ?, 'RUNNING', ?, 60)",
+            "INSERT INTO executions (arn, function_name, function_arn, version, name, "
+            "execution_id, status, start_ms, timeout_seconds) "
+            "VALUES (?, 'fn', 'f', '$LATEST', ?, ?, 'RUNNING', ?, 60)",
             (arn, arn, arn, n),
         )
         for i in range(3):
@@ -268,8 +267,8 @@ def test_upgrade_moves_payloads_out_of_the_row(tmp_path: Path) -> None:
         start=1,
     ):
         conn.execute(
-            "INSERT INTO executions (xid, arn, function_name, function_arn, version, name, execution_id, status, "
-            "input_payload, result, error, start_ms, timeout_seconds) "
+            "INSERT INTO executions (xid, arn, function_name, function_arn, version, name, "
+            "execution_id, status, input_payload, result, error, start_ms, timeout_seconds) "
             "VALUES (?, ?, 'fn', 'f', '$LATEST', ?, ?, 'SUCCEEDED', ?, ?, ?, 1, 60)",
             (xid, arn, arn, arn, payload, result, error),
         )

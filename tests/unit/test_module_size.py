@@ -1,4 +1,5 @@
-"""style.md §8: modules aim for 400 lines; 800 is the hard limit; the server package keeps to 400."""
+"""style.md §8: modules aim for 400 lines; 800 is the hard limit; the server package keeps to
+400."""
 
 from __future__ import annotations
 

@@ -10,8 +10,10 @@ CHECK = (
     "durable_lambda.config, durable_lambda.serdes, durable_lambda.retries\n"
     "loaded = sorted({m.split('.')[0] for m in sys.modules})\n"
     "service = sorted(m for m in sys.modules if m.startswith(('durable_lambda_server.engine', "
-    "'durable_lambda_server.store', 'durable_lambda_server.api', 'durable_lambda_server.runtime', 'durable_lambda_server.cli')))\n"
-    "print(','.join(m for m in loaded if m in ('starlette', 'uvicorn', 'boto3', 'botocore', 'sqlite3')))\n"
+    "'durable_lambda_server.store', 'durable_lambda_server.api', "
+    "'durable_lambda_server.runtime', 'durable_lambda_server.cli')))\n"
+    "print(','.join(m for m in loaded if m in "
+    "('starlette', 'uvicorn', 'boto3', 'botocore', 'sqlite3')))\n"
     "print(','.join(service))\n"
 )
 

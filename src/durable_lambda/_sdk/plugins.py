@@ -46,7 +46,8 @@ def resolve_factories(explicit: Sequence[Any] | None) -> list[Any]:
             matches = [ep for ep in available if ep.name == name]
             if len(matches) != 1:
                 raise PluginLoadError(
-                    f"plugin {name!r}: {'no' if not matches else 'ambiguous'} provider in {ENTRY_POINT_GROUP}"
+                    f"plugin {name!r}: {'no' if not matches else 'ambiguous'} provider in "
+                    f"{ENTRY_POINT_GROUP}"
                 )
             factory = matches[0].load()
             factory = factory() if isinstance(factory, type) else factory

@@ -1,4 +1,5 @@
-"""The Lambda REST-JSON HTTP API (``durable-lambda serve``): boto3's ``lambda`` client works against it."""
+"""The Lambda REST-JSON HTTP API (``durable-lambda serve``): boto3's ``lambda`` client works
+against it."""
 
 from __future__ import annotations
 

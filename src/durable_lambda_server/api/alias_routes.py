@@ -1,5 +1,6 @@
-"""Alias operations under ``/2015-03-31/functions/{FunctionName}/aliases`` (lambda-api.md §2.1, §5.3):
-CreateAlias, GetAlias, UpdateAlias (``RevisionId`` precondition -> 412), DeleteAlias, ListAliases.
+"""Alias operations under ``/2015-03-31/functions/{FunctionName}/aliases`` (lambda-api.md §2.1,
+§5.3): CreateAlias, GetAlias, UpdateAlias (``RevisionId`` precondition -> 412), DeleteAlias,
+ListAliases.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from durable_lambda_server.api.app import ApiContext, RouteSpec
-from durable_lambda_server.api.code import alias_configuration
 from durable_lambda_server.api.function_config import check_description, check_function_name
-from durable_lambda_server.api.wire import json_response, page, read_json_object
+from durable_lambda_server.api.function_views import alias_configuration
+from durable_lambda_server.api.http_codec import json_response, page, read_json_object
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 __all__ = ["ROUTES"]

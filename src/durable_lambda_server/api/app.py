@@ -22,8 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from durable_lambda_server.api.host import FunctionHost
+from durable_lambda_server.api.http_codec import (
+    UnknownOperationException,
+    error_response,
+    new_request_id,
+)
 from durable_lambda_server.engine import Engine
-from durable_lambda_server.api.wire import UnknownOperationException, error_response, new_request_id
 from durable_lambda_server.wire.errors import (
     LambdaApiError,
     ServiceException,

@@ -23,7 +23,7 @@ import ipaddress
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,8 @@ class Authenticator:
 
     def _now(self) -> datetime:
         if self._clock is None:
-            return datetime.now(timezone.utc)
-        return datetime.fromtimestamp(self._clock(), timezone.utc)
+            return datetime.now(UTC)
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     async def authenticate(self, request: Any, segments: list[str]) -> Principal:
         """The caller of ``request`` (a Starlette request), or a 403 ``LambdaApiError``."""

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from durable_lambda_server.api.app import ApiContext, RouteSpec
 from durable_lambda_server.api.function_routes import function_name
-from durable_lambda_server.api.wire import json_response, read_json_object
+from durable_lambda_server.api.http_codec import json_response, read_json_object
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 __all__ = ["ROUTES"]

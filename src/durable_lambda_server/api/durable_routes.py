@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from durable_lambda_server.api.app import ApiContext, RouteSpec
-from durable_lambda_server.api.wire import (
+from durable_lambda_server.api.http_codec import (
     bool_query,
     int_query,
     json_response,

@@ -75,7 +75,8 @@ def check_memory(body: dict[str, Any]) -> int | None:
 def check_runtime(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise _bad(
-            "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+            "Runtime and Handler are mandatory parameters for functions created with "
+            "deployment packages."
         )
     if value not in PYTHON_RUNTIMES:
         raise _bad(
@@ -88,7 +89,8 @@ def check_runtime(value: Any) -> str:
 def check_handler(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise _bad(
-            "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+            "Runtime and Handler are mandatory parameters for functions created with "
+            "deployment packages."
         )
     module, _, function = value.rpartition(".")
     if not _HANDLER.fullmatch(value) or not module or not function or module.startswith("."):
@@ -129,7 +131,8 @@ def check_environment(value: Any) -> dict[str, str]:
     for key, item in variables.items():
         if not isinstance(item, str) or not _ENV_KEY.fullmatch(key):
             raise _bad(
-                f"Environment variable {key!r}: names match [a-zA-Z][a-zA-Z0-9_]+ and values are strings"
+                f"Environment variable {key!r}: names match [a-zA-Z][a-zA-Z0-9_]+ and values "
+                "are strings"
             )
         size += len(key.encode()) + len(item.encode())
     if size > _ENV_LIMIT:

@@ -21,17 +21,14 @@ from starlette.responses import Response
 
 from durable_lambda_server.api import alias_routes
 from durable_lambda_server.api.app import ApiContext, RouteSpec
-from durable_lambda_server.api.code import (
+from durable_lambda_server.api.code_package import (
     check_zip,
     code_dir_of,
     code_fields,
     decode_zip,
     discard_code,
     extract_code,
-    function_configuration,
     handler_spec,
-    last_modified,
-    new_revision,
 )
 from durable_lambda_server.api.function_config import (
     check_architectures,
@@ -45,9 +42,13 @@ from durable_lambda_server.api.function_config import (
     check_runtime,
     check_timeout,
 )
-from durable_lambda_server.api.wire import json_response, page, read_json_object
-from durable_lambda_server.engine import functions
-from durable_lambda_server.engine import FunctionRecord
+from durable_lambda_server.api.function_views import (
+    function_configuration,
+    last_modified,
+    new_revision,
+)
+from durable_lambda_server.api.http_codec import json_response, page, read_json_object
+from durable_lambda_server.engine import FunctionRecord, functions
 from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,
     LambdaApiError,
@@ -68,7 +69,8 @@ def function_name(params: dict[str, str]) -> str:
 
 
 def qualified_name(request: Request, params: dict[str, str]) -> tuple[str, str | None]:
-    """(name, qualifier) from the path (``name:qualifier`` or an ARN) and the ``Qualifier`` query."""
+    """(name, qualifier) from the path (``name:qualifier`` or an ARN) and the ``Qualifier``
+    query."""
     name, inline = functions.parse_function_ref(params["FunctionName"])
     query = request.query_params.get("Qualifier") or None
     if query is not None and inline is not None and query != inline:
@@ -291,7 +293,8 @@ def _config_change(body: dict[str, Any]) -> Any:
         if durable_config is not None:
             if not cur.durable:
                 raise InvalidParameterValueException(
-                    "DurableConfig can only be set when a function is created: this function is not durable"
+                    "DurableConfig can only be set when a function is created: "
+                    "this function is not durable"
                 )
             execution_timeout, retention = check_durable_config(
                 durable_config, (execution_timeout, retention)

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from durable_lambda_server.api.host import InvokeOutcome
 from durable_lambda_server.api.app import ApiContext, RouteSpec
+from durable_lambda_server.api.host import InvokeOutcome
 from durable_lambda_server.wire.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,

@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, quote_from_bytes, unquote
 
 from durable_lambda_server.wire.errors import LambdaApiError
@@ -59,7 +59,8 @@ _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 _HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
-    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
 )
 INVALID_KEY = "The security token included in the request is invalid."
 
@@ -173,17 +174,18 @@ def check_date(auth: Authorization, request: SignedRequest, now: datetime) -> st
         )
     amz_date = values[0].strip()
     try:
-        moment = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC)
     except ValueError:
         raise IncompleteSignatureException(
             f"X-Amz-Date must be in ISO-8601 basic format: {amz_date[:40]!r}"
         ) from None
     if amz_date[:8] != auth.date:
         raise InvalidSignatureException(
-            f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            "from HTTP: "
             f"'{auth.date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
-    stamp = now.astimezone(timezone.utc).strftime(_AMZ_DATE)
+    stamp = now.astimezone(UTC).strftime(_AMZ_DATE)
     if moment < now - MAX_SKEW:
         earliest = (now - MAX_SKEW).strftime(_AMZ_DATE)
         raise InvalidSignatureException(
@@ -192,7 +194,8 @@ def check_date(auth: Authorization, request: SignedRequest, now: datetime) -> st
     if moment > now + MAX_SKEW:
         latest = (now + MAX_SKEW).strftime(_AMZ_DATE)
         raise InvalidSignatureException(
-            f"Signature not yet current: {amz_date} is still later than {latest} ({stamp} + 15 min.)"
+            f"Signature not yet current: {amz_date} is still later than {latest} "
+            f"({stamp} + 15 min.)"
         )
     return amz_date
 

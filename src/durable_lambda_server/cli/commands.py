@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.cli import render
+from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 
 __all__ = ["UserError", "add_synchronous_option"]
 

@@ -88,7 +88,8 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 
 def zip_directory(directory: Path) -> bytes:
-    """The files under ``directory`` as a zip that depends only on their paths, contents and modes."""
+    """The files under ``directory`` as a zip that depends only on their paths, contents and
+    modes."""
     files: list[tuple[str, Path]] = []
     for path in directory.rglob("*"):
         relative = path.relative_to(directory)

@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=FILE.py:function",
-        help="also register a function the handler invokes (repeatable; durable or plain is detected)",
+        help="also register a function the handler invokes (repeatable; durable or plain is "
+        "detected)",
     )
     run.set_defaults(func=commands.cmd_run)
 

@@ -86,7 +86,8 @@ def _get_att(stack: Stack, value: Any, where: str, names_only: bool) -> str:
         raise TemplateError(f"{where}: !GetAtt to unknown resource {logical!r}")
     if logical not in stack.properties:
         raise TemplateError(
-            f"{where}: !GetAtt {logical}.{attr}: {stack.resource_types[logical]} resources are not deployed"
+            f"{where}: !GetAtt {logical}.{attr}: {stack.resource_types[logical]} resources "
+            "are not deployed"
         )
     if names_only:
         raise TemplateError(f"{where}: FunctionName cannot reference function {logical!r}")
@@ -157,7 +158,8 @@ def resolve(stack: Stack, value: Any, where: str, *, names_only: bool = False) -
             return arg[0].join(text(v, where) for v in items)
         if isinstance(key, str) and key.startswith("Fn::") and key not in SUPPORTED:
             raise TemplateError(
-                f"{where}: unsupported intrinsic function {key} (deploy supports {sorted(SUPPORTED)})"
+                f"{where}: unsupported intrinsic function {key} "
+                f"(deploy supports {sorted(SUPPORTED)})"
             )
     out: dict[str, Any] = {}
     for key, item in value.items():

@@ -37,7 +37,8 @@ def add_parser(sub: Any) -> None:
         "--max-operations",
         type=_positive_int,
         default=None,
-        help="operations one durable execution may hold; a checkpoint beyond it is rejected (default: 25000)",
+        help="operations one durable execution may hold; a checkpoint beyond it is rejected "
+        "(default: 25000)",
     )
     from durable_lambda_server.cli.commands import add_synchronous_option
 
@@ -66,7 +67,8 @@ def add_parser(sub: Any) -> None:
     serve.add_argument(
         "--token",
         default=None,
-        help=f"bearer token clients send (default: ${TOKEN_ENV}; visible in ps: prefer the variable)",
+        help=f"bearer token clients send (default: ${TOKEN_ENV}; visible in ps: prefer the "
+        "variable)",
     )
     serve.add_argument(
         "--worker-user",
@@ -131,8 +133,9 @@ def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
         raise UserError(f"--auth token needs --token TOKEN or ${TOKEN_ENV}")
     if mode == "on" and not (keys or token):
         raise UserError(
-            f"--host {args.host} is not loopback, so the API requires authentication, but no credentials "
-            f"are configured: pass --access-key ID:SECRET, --credentials-file FILE or --token TOKEN "
+            f"--host {args.host} is not loopback, so the API requires authentication, but no "
+            "credentials are configured: pass --access-key ID:SECRET, --credentials-file FILE or "
+            "--token TOKEN "
             f"(or ${TOKEN_ENV}), or --auth none to serve without authentication"
         )
     security = Security()

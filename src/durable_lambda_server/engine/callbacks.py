@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
-from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.completions import complete_operation
 from durable_lambda_server.engine.effects import after_commit
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
 from durable_lambda_server.engine.resources import EngineResources
-from durable_lambda_server.store.base import ExecutionRow, Transaction
+from durable_lambda_server.store.base import ExecutionRow, TimerKind, Transaction
 from durable_lambda_server.wire.errors import (
     CallbackTimeoutException,
     InvalidParameterValueException,
     RequestTooLargeException,
 )
 from durable_lambda_server.wire.parse import MAX_PAYLOAD_BYTES, parse_error_object
+from durable_lambda_server.wire.vocabulary import EventType
 
 __all__ = ["send_callback_failure", "send_callback_heartbeat", "send_callback_success"]
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
-from durable_lambda_server.engine.resources import EngineResources
-from durable_lambda_server.engine.effects import StartChainedInvoke
 from durable_lambda_server.engine.completions import complete_operation
+from durable_lambda_server.engine.effects import StartChainedInvoke
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
 from durable_lambda_server.engine.messages import StartExecution
+from durable_lambda_server.engine.resources import EngineResources
 from durable_lambda_server.store.base import ExecutionRow
 from durable_lambda_server.wire.errors import ResourceNotFoundException
+from durable_lambda_server.wire.vocabulary import EventType
 
 __all__ = ["apply_finished_children", "finish", "start"]
 

@@ -73,14 +73,15 @@ def _checkpoint(
             or ex.pending_outcome
         ):
             raise InvalidParameterValueException(
-                f"{INVALID_CHECKPOINT_TOKEN}: the token is stale or does not belong to a running invocation"
+                f"{INVALID_CHECKPOINT_TOKEN}: the token is stale or does not belong to a running "
+                "invocation"
             )
         w = ExecutionWriter(tx, ex, r.clock.now_ms(), r.ids, seen=True)
         apply_updates(w, updates)
         if w.op_seq > r.max_operations:  # raised before flush: the transaction rolls back
             raise InvalidParameterValueException(
-                f"Checkpoint rejected: the durable execution would hold {w.op_seq} operations, more "
-                f"than the limit of {r.max_operations} operations per execution"
+                f"Checkpoint rejected: the durable execution would hold {w.op_seq} operations, "
+                f"more than the limit of {r.max_operations} operations per execution"
             )
         completed = "pending_outcome" in w.changes
         new_token = None if completed else r.ids.token()

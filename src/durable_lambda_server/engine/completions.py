@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.effects import ChildExecutionFinished
 from durable_lambda_server.engine.execution_writer import (
     ExecutionWriter,
     error_details,
     payload_details,
 )
+from durable_lambda_server.wire.vocabulary import EventType
 
 __all__ = [
     "CALLBACK_HEARTBEAT",

@@ -49,6 +49,8 @@ Effect = StartChainedInvoke | ChildExecutionFinished
 
 def apply_effects(r: EngineResources, arn: str, ex: ExecutionRow, effects: list[Effect]) -> None:
     """Runs ``effects`` of a committed transaction on execution ``arn`` (row ``ex``)."""
+    if not effects:
+        return  # the common case (a step's checkpoint): no import, no loop
     from durable_lambda_server.engine import chained_invokes
 
     for effect in effects:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
 from durable_lambda_server.engine.effects import Effect
 from durable_lambda_server.engine.ids import IdSource
 from durable_lambda_server.store.base import ExecutionChanges, ExecutionRow, Transaction
+from durable_lambda_server.wire.vocabulary import EventType
 
 __all__ = ["ExecutionWriter", "error_details", "payload_details"]
 

@@ -12,16 +12,13 @@ import copy
 import json
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
-from durable_lambda_server.store.base import TimerKind
-from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.engine import leases, registry
 from durable_lambda_server.engine.completions import finish_execution
 from durable_lambda_server.engine.effects import after_commit
 from durable_lambda_server.engine.execution_writer import ExecutionWriter, payload_details
 from durable_lambda_server.engine.messages import FunctionRecord, StartExecution, StartResult
 from durable_lambda_server.engine.resources import NAME, EngineResources, require_execution
-from durable_lambda_server.store.base import ExecutionRow, Transaction
+from durable_lambda_server.store.base import ExecutionRow, TimerKind, Transaction
 from durable_lambda_server.wire.errors import (
     DurableExecutionAlreadyStartedException,
     InvalidParameterValueException,
@@ -30,6 +27,7 @@ from durable_lambda_server.wire.errors import (
     TooManyRequestsException,
 )
 from durable_lambda_server.wire.parse import parse_error_object
+from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES, EventType
 
 __all__ = [
     "execution_summary",
@@ -62,7 +60,8 @@ def start_execution(
             json.loads(payload)
         except json.JSONDecodeError as err:
             raise InvalidRequestContentException(
-                f"Could not parse request body into json: Could not parse payload into json: {err.msg}"
+                "Could not parse request body into json: Could not parse payload into json: "
+                f"{err.msg}"
             ) from err
     name = request.execution_name or r.ids.execution_id()
     if not NAME.match(name):

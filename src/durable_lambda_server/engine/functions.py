@@ -50,7 +50,8 @@ _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$")
 
 
 def parse_function_ref(ref: str) -> tuple[str, str | None]:
-    """``name``, ``name:qualifier``, or a function ARN (optionally qualified) -> (name, qualifier)."""
+    """``name``, ``name:qualifier``, or a function ARN (optionally qualified) ->
+    (name, qualifier)."""
     if not isinstance(ref, str) or not ref:
         raise InvalidParameterValueException("FunctionName is required")
     if len(ref) > 256:
@@ -233,7 +234,8 @@ def update_alias(
     current = _alias_dict(alias, row[0], json.loads(row[1]), row[2])
     if revision_id is not None and revision_id != alias_revision(current):
         raise PreconditionFailedException(
-            "The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id"
+            "The Revision Id provided does not match the latest Revision Id. "
+            "Call the GetAlias API to retrieve the latest Revision Id"
         )
     return create_or_update_alias(
         tx,
@@ -271,7 +273,8 @@ def _precondition(
         )
     if code_sha256 is not None and code_sha256 != (record.api_config or {}).get("CodeSha256"):
         raise PreconditionFailedException(
-            f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST. Please try again"
+            f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST. "
+            "Please try again"
         )
 
 
@@ -375,6 +378,7 @@ def delete_version(tx: Transaction, name: str, qualifier: str, *, function_arn: 
     running = tx.list_executions(function_name=name, statuses=["RUNNING"])
     if any(ex.version == qualifier for ex in running):
         raise ResourceConflictException(
-            f"Version {qualifier} has running durable executions: stop them or let them finish first"
+            f"Version {qualifier} has running durable executions: stop them or let them "
+            "finish first"
         )
     tx.delete_version(name, int(qualifier))

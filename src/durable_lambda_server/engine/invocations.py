@@ -11,8 +11,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
-from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.engine import executions, leases
 from durable_lambda_server.engine.chained_invokes import apply_finished_children
 from durable_lambda_server.engine.completions import finish_execution
@@ -23,6 +21,7 @@ from durable_lambda_server.engine.messages import InvocationTicket
 from durable_lambda_server.engine.resources import EngineResources
 from durable_lambda_server.store.base import Transaction
 from durable_lambda_server.wire.parse import scrub
+from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES, EventType
 
 __all__ = ["MAX_RESPONSE_BYTES", "complete", "complete_and_claim", "complete_invocation"]
 
@@ -30,7 +29,8 @@ __all__ = ["MAX_RESPONSE_BYTES", "complete", "complete_and_claim", "complete_inv
 _VALID_STATUS = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
 
 
-# Lambda's synchronous response limit (lambda-api.md §4 limits): the RIE's 6 MiB + 100 bytes cut-off.
+# Lambda's synchronous response limit (lambda-api.md §4 limits): the RIE's 6 MiB + 100 bytes
+# cut-off.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 
 
@@ -121,7 +121,8 @@ def _complete_in(
 def _too_large(size: int) -> dict[str, Any]:
     return {
         "ErrorType": "Function.ResponseSizeTooLarge",
-        "ErrorMessage": f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+        "ErrorMessage": f"Response payload size ({size} bytes) exceeded maximum allowed "
+        f"payload size ({MAX_RESPONSE_BYTES} bytes).",
     }
 
 

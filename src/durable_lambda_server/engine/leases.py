@@ -14,15 +14,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
-from durable_lambda_server.store.base import TimerKind
 from durable_lambda_server.engine.completions import finish_execution
 from durable_lambda_server.engine.effects import after_commit
 from durable_lambda_server.engine.execution_writer import ExecutionWriter, error_details
 from durable_lambda_server.engine.ids import IdSource
 from durable_lambda_server.engine.messages import InvocationTicket
 from durable_lambda_server.engine.resources import EngineResources, require_execution
-from durable_lambda_server.store.base import ExecutionRow, Transaction
+from durable_lambda_server.store.base import ExecutionRow, TimerKind, Transaction
+from durable_lambda_server.wire.vocabulary import EventType
 
 __all__ = [
     "LEASE_EXPIRED",

@@ -46,7 +46,8 @@ class StartExecution:
     execution_id: str | None = (
         None  # pre-assigned for chained invokes (their ARN is recorded first)
     )
-    # A RequestResponse Invoke: throttled (429) rather than queued at the function's reserved concurrency.
+    # A RequestResponse Invoke: throttled (429) rather than queued at the function's reserved
+    # concurrency.
     synchronous: bool = False
 
 

@@ -30,7 +30,8 @@ def put_function(r: EngineResources, record: FunctionRecord) -> None:
 
 
 def get_function(r: EngineResources, name: str, qualifier: str | None = None) -> FunctionRecord:
-    """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and name:qualifier."""
+    """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and
+    name:qualifier."""
     base, inline = functions.parse_function_ref(name)
     wanted = qualifier or inline
     if wanted is not None and wanted.isdigit() and len(wanted) > 19:

@@ -4,7 +4,7 @@
 explicitly to the use-case modules (``executions``, ``checkpoints``, ``callbacks``, ``timers``,
 ``leases``, ``invocations``, ``chained_invokes``, ``retention``, ``queries``, ``registry``). It
 holds no execution logic. Every transaction it opens translates store failures into Lambda errors
-(``store_errors.translated``), so no store exception leaves the engine.
+(``store_errors.Translated``), so no store exception leaves the engine.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 
 from durable_lambda_server.engine.clock import Clock, SystemClock
 from durable_lambda_server.engine.ids import IdSource
-from durable_lambda_server.engine.store_errors import translated
+from durable_lambda_server.engine.store_errors import Translated
 from durable_lambda_server.store.base import (
     ExecutionRow,
     Store,
@@ -67,13 +67,13 @@ class EngineResources:
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
-    def write(self) -> translated[Transaction]:
+    def write(self) -> Translated[Transaction]:
         """A write transaction: committed when the block exits cleanly, rolled back otherwise."""
-        return translated(self.store.transaction())
+        return Translated(self.store.transaction())
 
-    def read(self) -> translated[Transaction]:
+    def read(self) -> Translated[Transaction]:
         """A read-only transaction: in WAL mode it never waits for a writer."""
-        return translated(self.store.transaction(write=False))
+        return Translated(self.store.transaction(write=False))
 
     def shared_commit(self) -> AbstractContextManager[None]:
         """Write calls made on this thread inside the block share one store commit at its end
@@ -81,7 +81,7 @@ class EngineResources:
         after the block exited without an error: until then nothing they wrote is durable."""
         store = self.store
         if isinstance(store, SupportsGroupCommit):
-            return translated(store.group())
+            return Translated(store.group())
         return contextlib.nullcontext()
 
 

@@ -1,6 +1,6 @@
 """Store failures become Lambda errors at the engine's edge (style.md §5).
 
-Every engine transaction runs inside ``translated``, so no store or driver exception leaves the
+Every engine transaction runs inside ``Translated``, so no store or driver exception leaves the
 engine: the caller sees a ``LambdaApiError`` and the transaction has been rolled back.
 """
 
@@ -17,7 +17,7 @@ from durable_lambda_server.wire.errors import (
     TooManyRequestsException,
 )
 
-__all__ = ["is_retryable", "service_error", "translated"]
+__all__ = ["Translated", "is_retryable", "service_error"]
 
 T = TypeVar("T")
 
@@ -53,7 +53,7 @@ def is_retryable(err: BaseException) -> bool:
     return isinstance(err, ServiceException) and isinstance(err.__cause__, TransientStoreError)
 
 
-class translated(Generic[T]):
+class Translated(Generic[T]):
     """Store errors become service errors at the engine boundary (style.md §5)."""
 
     def __init__(self, cm: AbstractContextManager[T]) -> None:

@@ -2,6 +2,7 @@
 
 from durable_lambda_server.runtime.client import EngineServiceClient
 from durable_lambda_server.runtime.dispatcher import Dispatcher
+from durable_lambda_server.runtime.embedded import InvokeResult, Runtime
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
     InProcessInvoker,
@@ -10,7 +11,6 @@ from durable_lambda_server.runtime.invokers import (
     Invoker,
     ProcessInvoker,
 )
-from durable_lambda_server.runtime.local import InvokeResult, Runtime
 
 __all__ = [
     "Dispatcher",

@@ -95,10 +95,9 @@ class CallServer:
         return job
 
     def _poke(self) -> None:
-        try:
+        # The pipe may be full of pokes already: then the thread will wake anyway.
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"x")
-        except BlockingIOError:  # the pipe is full of pokes already: the thread will wake
-            pass
 
     # -- the thread ------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -134,10 +133,8 @@ class CallServer:
         return calls, took_incoming
 
     def _take_incoming(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.read(self._wake_r, 4096)
-        except BlockingIOError:
-            pass
         with self._lock:
             incoming, self._incoming = self._incoming, []
         for job in incoming:
@@ -147,10 +144,8 @@ class CallServer:
                 job.finish(None, exited=True)
 
     def _release(self, job: Job, outcome: Any, *, exited: bool) -> None:
-        try:
+        with contextlib.suppress(KeyError, OSError, ValueError):
             self._selector.unregister(job.conn.fileno())
-        except (KeyError, OSError, ValueError):
-            pass
         job.finish(outcome, exited=exited)
 
     def _receive(self, job: Job) -> tuple[Any, ...] | None:
@@ -175,7 +170,7 @@ class CallServer:
             by_engine.setdefault(id(call[0].engine), []).append(call)
         for group in by_engine.values():
             replies = self._run_group(group)
-            for (job, _), reply in zip(group, replies):
+            for (job, _), reply in zip(group, replies, strict=False):
                 self._send(job, reply)
 
     def _send(self, job: Job, reply: tuple[str, Any]) -> None:

@@ -23,7 +23,7 @@ def api_error_to_client_error(err: Exception, cls: type[BotoClientError]) -> Bot
     status = int(getattr(err, "status", 500))
     code = getattr(err, "error_type", None) or type(err).__name__
     message = getattr(err, "message", None) or str(err)
-    fake = _ClientErrorLike(
+    fake = _FakeClientError(
         f"An error occurred ({code}) when calling the durable API: {message}",
         {
             "Error": {"Code": code, "Message": message},
@@ -33,7 +33,7 @@ def api_error_to_client_error(err: Exception, cls: type[BotoClientError]) -> Bot
     return cls.from_exception(fake)
 
 
-class _ClientErrorLike(Exception):
+class _FakeClientError(Exception):
     def __init__(self, message: str, response: dict[str, Any]) -> None:
         super().__init__(message)
         self.response = response

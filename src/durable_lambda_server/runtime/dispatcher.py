@@ -17,23 +17,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from durable_lambda_server.runtime.leases import (
-    new_owner_id,
-    owner_is_provably_dead,
-    owner_isolated_handlers,
-)
 from durable_lambda_server.engine import AdjustableClock, Engine, is_retryable
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
     InvocationRequest,
     InvocationResult,
     Invoker,
+)
+from durable_lambda_server.runtime.leases import (
+    new_owner_id,
+    owner_is_provably_dead,
+    owner_isolated_handlers,
 )
 
 __all__ = ["Dispatcher"]

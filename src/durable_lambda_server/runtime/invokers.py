@@ -49,7 +49,8 @@ class FunctionConfig:
 
     @property
     def import_spec(self) -> str:
-        """What ``load_handler`` takes: ``pkg.module:function`` under a code dir, else ``handler``."""
+        """What ``load_handler`` takes: ``pkg.module:function`` under a code dir, else
+        ``handler``."""
         if self.code_dir and self.lambda_handler:
             module, _, function = self.lambda_handler.rpartition(".")
             return f"{module.replace('/', '.')}:{function}"
@@ -87,7 +88,8 @@ def error_from_exception(err: BaseException, error_type: str | None = None) -> d
 
 def build_event(request: InvocationRequest, client: Any) -> Any:
     """The handler's event: for a durable function run in process, the invocation input with
-    our client; otherwise (plain functions, worker processes) the event exactly as Lambda sends it."""
+    our client; otherwise (plain functions, worker processes) the event exactly as Lambda sends
+    it."""
     if not request.function.durable or client is None:
         return request.event
     from durable_lambda.execution import (

@@ -11,13 +11,16 @@ as the SDK's default service client); handlers written with the official SDK get
 invocation event and talk HTTP through boto3 to ``AWS_ENDPOINT_URL_LAMBDA``, as on Lambda.
 
 The parent side's call server (runtime/call_server.py) answers every busy worker's engine calls
-on one thread, in shared commits, while the dispatcher thread that launched the invocation waits. The watchdog thread (runtime/watchdog.py) kills a worker that outlives the function's Timeout (``Sandbox.Timedout``);
-a worker that dies for any other reason ends the invocation with ``Runtime.ExitError``. Either
-way the worker is discarded and the next invocation gets a fresh one.
+on one thread, in shared commits, while the dispatcher thread that launched the invocation waits.
+The watchdog thread (runtime/watchdog.py) kills a worker that outlives the function's Timeout
+(``Sandbox.Timedout``); a worker that dies for any other reason ends the invocation with
+``Runtime.ExitError``. Either way the worker is discarded and the next invocation gets a fresh
+one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -76,18 +79,15 @@ def _worker_main(
     conn: Any, function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
 ) -> None:
     if host.worker_nice and hasattr(os, "nice"):
-        try:
+        # A sandbox that refuses: run at the server's priority.
+        with contextlib.suppress(OSError):
             os.nice(host.worker_nice)
-        except OSError:  # a sandbox that refuses: run at the server's priority
-            pass
     os.environ.clear()
     os.environ.update(worker_environment(function, host, credential))
     if function.code_dir:
         sys.path.insert(0, function.code_dir)
-        try:
+        with contextlib.suppress(OSError):
             os.chdir(function.code_dir)
-        except OSError:
-            pass
     log_file = _redirect_output(function, host)
     _install_logging(host)
     if host.worker_uid is not None and host.worker_gid is not None:

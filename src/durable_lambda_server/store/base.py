@@ -156,7 +156,8 @@ class CallbackRow(NamedTuple):
 
 
 class FunctionRow(NamedTuple):
-    """``$LATEST`` of a function; ``config`` is the engine's JSON (``FunctionRecord.config_dict``)."""
+    """``$LATEST`` of a function; ``config`` is the engine's JSON
+    (``FunctionRecord.config_dict``)."""
 
     name: str
     handler: str

@@ -24,9 +24,8 @@ from durable_lambda_server.store.base import (
     TransientStoreError,
 )
 from durable_lambda_server.store.sqlite_checkpointer import WalCheckpointer
-from durable_lambda_server.store.sqlite_writer import GroupCommitWriter
-
 from durable_lambda_server.store.sqlite_executions import SqliteTransaction
+from durable_lambda_server.store.sqlite_writer import GroupCommitWriter
 
 __all__ = ["SqliteStore", "SqliteTransaction"]
 
@@ -112,7 +111,8 @@ class SqliteStore:
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
         applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
         folder = resources.files("durable_lambda_server.store").joinpath("migrations/sqlite")
@@ -123,7 +123,8 @@ class SqliteStore:
             if version in applied:
                 continue
             script = entry.read_text()
-            # One transaction per migration file: a failed file leaves the schema at the previous version.
+            # One transaction per migration file: a failed file leaves the schema at the previous
+            # version.
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _split_sql(script):

@@ -104,7 +104,8 @@ class ClaimQueries:
         return row is not None
 
     def next_lease_expiry_ms(self) -> int | None:
-        """When the earliest live lease runs out (its execution becomes claimable if not renewed)."""
+        """When the earliest live lease runs out (its execution becomes claimable if not
+        renewed)."""
         row = self.conn.execute(
             f"SELECT MIN(lease_expires_ms) FROM {_BY_EXPIRY} WHERE {_LEASED}"
         ).fetchone()

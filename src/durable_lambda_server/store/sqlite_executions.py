@@ -66,7 +66,8 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
         self._xids.pop(row.arn, None)
         self.conn.execute(
             f"INSERT INTO executions (xid, {', '.join(_ROW_COLUMNS)}) VALUES "
-            f"((SELECT COALESCE(MAX(xid), 0) + 1 FROM executions), {', '.join('?' for _ in _ROW_COLUMNS)})",
+            "((SELECT COALESCE(MAX(xid), 0) + 1 FROM executions), "
+            f"{', '.join('?' for _ in _ROW_COLUMNS)})",
             [getattr(row, c) for c in _ROW_COLUMNS],
         )
         self._put_payloads(row.arn, {c: getattr(row, c) for c in _PAYLOAD_COLUMNS})
@@ -81,7 +82,8 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
             return
         updates = ", ".join(f"{c} = excluded.{c}" for c in values)
         self.conn.execute(
-            f"INSERT INTO execution_payloads (xid, {', '.join(values)}) VALUES (?, {', '.join('?' for _ in values)}) "
+            f"INSERT INTO execution_payloads (xid, {', '.join(values)}) "
+            f"VALUES (?, {', '.join('?' for _ in values)}) "
             f"ON CONFLICT (xid) DO UPDATE SET {updates}",
             (xid, *values.values()),
         )
@@ -128,7 +130,8 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
     def functions_at_concurrency_limit(self, now_ms: int) -> list[str]:
         """Functions with a reserved concurrency that many invocations (live leases) in flight."""
         reserved = self.conn.execute(
-            "SELECT name, reserved_concurrency FROM functions WHERE reserved_concurrency IS NOT NULL"
+            "SELECT name, reserved_concurrency FROM functions "
+            "WHERE reserved_concurrency IS NOT NULL"
         ).fetchall()
         return [
             name
@@ -140,7 +143,8 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
         """Finished executions past their retention (not those whose caller still runs)."""
         cur = self.conn.execute(
             "SELECT arn FROM executions AS e WHERE status != 'RUNNING' "
-            "AND end_ms + retention_days * 86400000 <= ? AND NOT EXISTS (SELECT 1 FROM executions AS p "
+            "AND end_ms + retention_days * 86400000 <= ? "
+            "AND NOT EXISTS (SELECT 1 FROM executions AS p "
             "WHERE p.arn = e.parent_arn AND p.status = 'RUNNING') LIMIT ?",
             (now_ms, limit),
         )
@@ -208,7 +212,8 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
         self, callback_id: str, arn: str, op_id: str, heartbeat_seconds: int
     ) -> None:
         self.conn.execute(
-            "INSERT INTO callbacks (callback_id, arn, op_id, heartbeat_seconds) VALUES (?, ?, ?, ?)",
+            "INSERT INTO callbacks (callback_id, arn, op_id, heartbeat_seconds) "
+            "VALUES (?, ?, ?, ?)",
             (callback_id, arn, op_id, heartbeat_seconds),
         )
 

@@ -27,8 +27,8 @@ class FunctionQueries:
     def put_function(self, name: str, handler: str, config: str, now_ms: int) -> None:
         self.conn.execute(
             "INSERT INTO functions (name, handler, config, updated_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET handler = excluded.handler, config = excluded.config, "
-            "updated_ms = excluded.updated_ms",
+            "ON CONFLICT (name) DO UPDATE SET handler = excluded.handler, "
+            "config = excluded.config, updated_ms = excluded.updated_ms",
             (name, handler, config, now_ms),
         )
 
@@ -67,7 +67,8 @@ class FunctionQueries:
     def publish_version(
         self, name: str, handler: str, config: str, now_ms: int, version: int | None = None
     ) -> int:
-        """Inserts version ``version`` (default: one past the highest stored) and returns its number."""
+        """Inserts version ``version`` (default: one past the highest stored) and returns its
+        number."""
         if version is None:
             row = self.conn.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE name = ?",
@@ -75,7 +76,8 @@ class FunctionQueries:
             ).fetchone()
             version = int(row[0])
         self.conn.execute(
-            "INSERT INTO function_versions (name, version, handler, config, created_ms) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO function_versions (name, version, handler, config, created_ms) "
+            "VALUES (?, ?, ?, ?, ?)",
             (name, version, handler, config, now_ms),
         )
         return version
@@ -99,7 +101,8 @@ class FunctionQueries:
 
     def list_versions(self, name: str) -> list[PublishedVersionRow]:
         cur = self.conn.execute(
-            "SELECT version, handler, config FROM function_versions WHERE name = ? ORDER BY version",
+            "SELECT version, handler, config FROM function_versions "
+            "WHERE name = ? ORDER BY version",
             (name,),
         )
         return [PublishedVersionRow(int(v), h, c) for v, h, c in cur]
@@ -108,7 +111,8 @@ class FunctionQueries:
         self, name: str, alias: str, version: str, routing: str, description: str
     ) -> None:
         self.conn.execute(
-            "INSERT INTO aliases (name, alias, version, routing, description) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO aliases (name, alias, version, routing, description) "
+            "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, "
             "routing = excluded.routing, description = excluded.description",
             (name, alias, version, routing, description),
@@ -131,7 +135,8 @@ class FunctionQueries:
 
     def list_aliases(self, name: str) -> list[NamedAliasRow]:
         cur = self.conn.execute(
-            "SELECT alias, version, routing, description FROM aliases WHERE name = ? ORDER BY alias",
+            "SELECT alias, version, routing, description FROM aliases "
+            "WHERE name = ? ORDER BY alias",
             (name,),
         )
         return [NamedAliasRow(a, v, r, d) for a, v, r, d in cur]

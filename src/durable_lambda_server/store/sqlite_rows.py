@@ -51,11 +51,15 @@ KEY_SPAN = (1 << KEY_BITS) - 1
 # ``(xid, op_id)`` is unique: a new operation that exists already (a repeated START) updates the
 # row and keeps its key.
 _INSERT_OPERATION = (
-    "INSERT INTO operations (id, xid, op_id, change_seq, status, body, by_service) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO operations (id, xid, op_id, change_seq, status, body, by_service) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (xid, op_id) DO UPDATE SET change_seq = excluded.change_seq, "
     "status = excluded.status, body = excluded.body, by_service = excluded.by_service"
 )
-_UPDATE_OPERATION = "UPDATE operations SET change_seq = ?, status = ?, body = ?, by_service = ? WHERE xid = ? AND op_id = ?"
+_UPDATE_OPERATION = (
+    "UPDATE operations SET change_seq = ?, status = ?, body = ?, by_service = ? "
+    "WHERE xid = ? AND op_id = ?"
+)
 # Operation types whose STARTED operations end by a service-side completion.
 _SERVICE_COMPLETED = frozenset({"WAIT", "CALLBACK", "CHAINED_INVOKE"})
 _INSERT_EVENT = "INSERT INTO events (id, body) VALUES (?, ?)"
@@ -92,7 +96,8 @@ class RowQueries:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             cur = self.conn.execute(
-                f"SELECT op_id, body FROM operations WHERE xid = ? AND op_id IN ({', '.join('?' for _ in chunk)})",
+                "SELECT op_id, body FROM operations "
+                f"WHERE xid = ? AND op_id IN ({', '.join('?' for _ in chunk)})",
                 [xid, *chunk],
             )
             for op_id, body in cur:
@@ -134,7 +139,8 @@ class RowQueries:
         # range keeps the scan to this execution's rows.
         low = xid << KEY_BITS
         cur = self.conn.execute(
-            "SELECT status, body FROM operations WHERE id BETWEEN ? AND ? AND status IN ('STARTED', 'PENDING')",
+            "SELECT status, body FROM operations "
+            "WHERE id BETWEEN ? AND ? AND status IN ('STARTED', 'PENDING')",
             (low, low | KEY_SPAN),
         )
         for status, body in cur:

@@ -56,47 +56,47 @@ class _ClientError(LambdaApiError):
     fault = "User"
 
 
-class InvalidParameterValueException(_ClientError):  # noqa: N818  (Lambda's code)
+class InvalidParameterValueException(_ClientError):
     message_key = "message"
 
 
-class InvalidRequestContentException(_ClientError):  # noqa: N818
+class InvalidRequestContentException(_ClientError):
     message_key = "message"
 
 
-class CallbackTimeoutException(_ClientError):  # noqa: N818
+class CallbackTimeoutException(_ClientError):
     pass
 
 
-class ResourceNotFoundException(_ClientError):  # noqa: N818
+class ResourceNotFoundException(_ClientError):
     status = 404
 
 
-class ResourceConflictException(_ClientError):  # noqa: N818
+class ResourceConflictException(_ClientError):
     status = 409
     message_key = "message"
 
 
-class DurableExecutionAlreadyStartedException(_ClientError):  # noqa: N818
+class DurableExecutionAlreadyStartedException(_ClientError):
     status = 409
 
 
-class PreconditionFailedException(_ClientError):  # noqa: N818
+class PreconditionFailedException(_ClientError):
     """A ``RevisionId`` / ``CodeSha256`` precondition did not match."""
 
     status = 412
     message_key = "message"
 
 
-class RequestTooLargeException(_ClientError):  # noqa: N818
+class RequestTooLargeException(_ClientError):
     status = 413
     message_key = "message"
 
 
-class TooManyRequestsException(_ClientError):  # noqa: N818
+class TooManyRequestsException(_ClientError):
     status = 429
     message_key = "message"
 
 
-class ServiceException(LambdaApiError):  # noqa: N818
+class ServiceException(LambdaApiError):
     status = 500

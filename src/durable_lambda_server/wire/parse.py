@@ -260,7 +260,8 @@ def check_checkpoint(
 def _envelope(
     token: Any, updates: Any, client_token: Any, *, kinds: tuple[type, ...]
 ) -> tuple[str, Sequence[Any], str | None]:
-    """The checkpoint's token, client token and updates (one of ``kinds``), checked in that order."""
+    """The checkpoint's token, client token and updates (one of ``kinds``), checked in that
+    order."""
     if not isinstance(token, str) or not token:
         raise _bad("CheckpointToken is required")
     if client_token is not None and (not isinstance(client_token, str) or len(client_token) > 64):

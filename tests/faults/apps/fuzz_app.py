@@ -1,4 +1,5 @@
-"""Handlers behind the HTTP fuzz server: one that finishes at once, one that waits for a callback."""
+"""Handlers behind the HTTP fuzz server: one that finishes at once, one that waits for a
+callback."""
 
 from durable_lambda import durable_execution
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from durable_lambda_server.api.code import check_zip, code_dir_of, handler_spec
+from durable_lambda_server.api.code_package import check_zip, code_dir_of, handler_spec
 from durable_lambda_server.api.function_config import (
     check_durable_config,
     check_environment,

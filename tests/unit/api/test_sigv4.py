@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +27,7 @@ KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/run-1/3f1c"
 
 
-class Captured(Exception):
+class CapturedError(Exception):
     def __init__(self, request: Any) -> None:
         super().__init__("captured")
         self.request = request
@@ -47,10 +47,10 @@ def capture(
     )
 
     def stop(request: Any, **_: Any) -> None:
-        raise Captured(request)
+        raise CapturedError(request)
 
     client.meta.events.register("before-send.lambda", stop)
-    with pytest.raises(Captured) as info:
+    with pytest.raises(CapturedError) as info:
         call(client)
     prepared = info.value.request
     return to_signed(prepared.method, prepared.url, dict(prepared.headers), prepared.body)
@@ -72,7 +72,7 @@ def check(
     request: SignedRequest, secret: str = SECRET, now: datetime | None = None
 ) -> sigv4.Authorization:
     auth = sigv4.parse_authorization(dict(request.headers)["authorization"])
-    amz_date = sigv4.check_date(auth, request, now or datetime.now(timezone.utc))
+    amz_date = sigv4.check_date(auth, request, now or datetime.now(UTC))
     sigv4.verify(auth, request, secret, amz_date)
     return auth
 
@@ -106,7 +106,7 @@ CALLS: dict[str, Callable[[Any], Any]] = {
         FunctionName="orders",
         Statuses=["RUNNING", "FAILED"],
         DurableExecutionName="x y",
-        StartedAfter=datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        StartedAfter=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
     ),
     "callback": lambda c: c.send_durable_execution_callback_success(
         CallbackId="Ab_-+/=", Result=b'{"ok": 1}'
@@ -197,7 +197,7 @@ def test_wrong_secret_and_signed_header_changes_are_refused() -> None:
 
 def test_clock_skew_of_fifteen_minutes_each_way() -> None:
     request = capture(CALLS["get_execution"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     check(request, now=now + timedelta(minutes=14))
     check(request, now=now - timedelta(minutes=14))
     with pytest.raises(InvalidSignatureException) as err:
@@ -277,17 +277,18 @@ def test_dot_segments_and_double_slashes_are_normalised_like_botocore() -> None:
         ("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" + "0" * 64, "'Credential'"),
         ("AWS4-HMAC-SHA256 Credential=a/b/c, SignedHeaders=host, Signature=" + "0" * 64, "5 slash"),
         (
-            "AWS4-HMAC-SHA256 Credential=a/20250101/r/lambda/aws4_request, SignedHeaders=x-amz-date, Signature="
-            + "0" * 64,
+            "AWS4-HMAC-SHA256 Credential=a/20250101/r/lambda/aws4_request, "
+            "SignedHeaders=x-amz-date, Signature=" + "0" * 64,
             "Host",
         ),
         (
-            "AWS4-HMAC-SHA256 Credential=a/20250101/r/lambda/aws4_request, SignedHeaders=x;host, Signature="
-            + "0" * 64,
+            "AWS4-HMAC-SHA256 Credential=a/20250101/r/lambda/aws4_request, "
+            "SignedHeaders=x;host, Signature=" + "0" * 64,
             "sorted",
         ),
         (
-            "AWS4-HMAC-SHA256 Credential=a/20250101/r/lambda/aws4_request, SignedHeaders=host, Signature=zz",
+            "AWS4-HMAC-SHA256 Credential=a/20250101/r/lambda/aws4_request, "
+            "SignedHeaders=host, Signature=zz",
             "hexadecimal",
         ),
         ("AWS4-HMAC-SHA1 Credential=a", "Unsupported"),

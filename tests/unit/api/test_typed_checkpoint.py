@@ -98,8 +98,8 @@ def test_typed_updates_follow_the_wire_rules(
 
 _VARIANTS: dict[str, list[Any]] = {
     "operation_id": ["abc", "a" * 64, "a" * 65, "", "\ud800", "é", 5, None],
-    "operation_type": list(OperationType) + ["STEP", None],
-    "action": list(OperationAction) + ["START", None],
+    "operation_type": [*list(OperationType), "STEP", None],
+    "action": [*list(OperationAction), "START", None],
     "parent_id": [None, "p", "p" * 64, "p" * 65, "", "\ud800", "é", 7],
     "name": [None, "n", "n" * 256, "n" * 257, "", "\ud800", "é", 7, b"n"],
     "sub_type": [None, "Step", "Map_Iteration-1", "x" * 32, "x" * 33, "", "bad type", "é", 3],

@@ -1,4 +1,5 @@
-"""SAM template loading for ``durable-lambda deploy``: tags, intrinsics, Globals, parameters, errors."""
+"""SAM template loading for ``durable-lambda deploy``: tags, intrinsics, Globals, parameters,
+errors."""
 
 from __future__ import annotations
 
@@ -188,27 +189,33 @@ Resources:
         ("      CodeUri: src\n      Handler: app.handler\n      Runtime: nodejs20.x", "nodejs20.x"),
         ("      CodeUri: src\n      Handler: app.handler\n      Timeout: 901", "Fn.Timeout"),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Ghost}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: !Ref Ghost}}",
             "unknown resource or parameter 'Ghost'",
         ),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !GetAtt Ghost.Arn}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: !GetAtt Ghost.Arn}}",
             "!GetAtt to unknown resource 'Ghost'",
         ),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !GetAtt Other.Name}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: !GetAtt Other.Name}}",
             "only the Arn attribute",
         ),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Table}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: !Ref Table}}",
             "AWS::DynamoDB::Table resources are not deployed",
         ),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !If [c, a, b]}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: !If [c, a, b]}}",
             "unsupported tag !If",
         ),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: {'Fn::If': [c, a, b]}}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: {'Fn::If': [c, a, b]}}}",
             "unsupported intrinsic function Fn::If",
         ),
         (
@@ -228,7 +235,8 @@ Resources:
             "invalid AutoPublishAlias",
         ),
         (
-            "      CodeUri: src\n      Handler: app.handler\n      Environment: {Variables: {A: !Ref Other.Alias}}",
+            "      CodeUri: src\n      Handler: app.handler\n"
+            "      Environment: {Variables: {A: !Ref Other.Alias}}",
             "Other has no AutoPublishAlias",
         ),
     ],
@@ -247,7 +255,8 @@ def test_template_errors(tmp_path: Path, props: str, message: str) -> None:
         ("- just a list\n", "must be a YAML mapping"),
         ("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", "no AWS::Serverless::Function"),
         (
-            "Parameters:\n  P: {Type: String}\nResources:\n  F: {Type: AWS::Serverless::Function}\n",
+            "Parameters:\n  P: {Type: String}\n"
+            "Resources:\n  F: {Type: AWS::Serverless::Function}\n",
             "'P' has no Default",
         ),
         ("Resources: {}\n", "no Resources"),

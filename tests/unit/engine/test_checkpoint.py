@@ -19,7 +19,7 @@ def test_tokens_rotate_and_stale_tokens_change_nothing(h: Harness) -> None:
     second = resp["CheckpointToken"]
     assert second and second != first
     before = h.events(arn)
-    with pytest.raises(InvalidParameterValueException, match="^Invalid checkpoint token"):
+    with pytest.raises(InvalidParameterValueException, match=r"^Invalid checkpoint token"):
         h.checkpoint(t.arn, first, step("b", "START"))
     assert h.events(arn) == before
     h.checkpoint(t.arn, second, step("b", "START"))
@@ -104,7 +104,7 @@ def test_step_retry_then_success_records_attempts(h: Harness) -> None:
     h.clock.advance(3000)
     assert h.engine.fire_due_timers() == 1
     t2 = h.claim()
-    op = [o for o in t2.event["InitialExecutionState"]["Operations"] if o["Id"] == "s"][0]
+    op = next(o for o in t2.event["InitialExecutionState"]["Operations"] if o["Id"] == "s")
     assert op["Status"] == "READY" and op["StepDetails"]["Attempt"] == 1
     tok = h.checkpoint(
         t2.arn,

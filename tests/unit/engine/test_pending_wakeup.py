@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from durable_lambda_server.engine import (
+    MAX_FAILED_INVOCATIONS,
     Engine,
     FakeClock,
     FunctionRecord,
     InvocationTicket,
     StartExecution,
 )
-from durable_lambda_server.engine import MAX_FAILED_INVOCATIONS
 from durable_lambda_server.store import open_store
 from tests.unit.engine.conftest import Harness, step
 

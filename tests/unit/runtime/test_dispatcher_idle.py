@@ -1,4 +1,5 @@
-"""The dispatcher when nothing runs: skip-time jumps, wake-ups, and what the idle sleep waits for."""
+"""The dispatcher when nothing runs: skip-time jumps, wake-ups, and what the idle sleep waits
+for."""
 
 from __future__ import annotations
 

@@ -112,7 +112,7 @@ def test_extended_wire_strings(value: Any, wire: str) -> None:
         (1, (2, (3,))),
         [(), []],
         {"when": datetime(2025, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2)))},
-        {"naive": datetime(2025, 1, 2, 3, 4, 5)},
+        {"naive": datetime(2025, 1, 2, 3, 4, 5)},  # noqa: DTZ001  (naive on purpose)
         [date(2024, 2, 29), Decimal("-0.000001"), uuid.UUID(int=2**127)],
         {"big": 2**80, "f": float("inf")},
         [True, False, 1, 0],

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from _sdk_fakes import FakeBackend
-from durable_lambda.config import ChildConfig, Duration, StepConfig, WaitForCallbackConfig
-from durable_lambda.retries import RetryDecision
-from durable_lambda.types import WaitForCallbackContext
 
 from durable_lambda._sdk.identifier import make_operation_id
+from durable_lambda.config import ChildConfig, Duration, StepConfig, WaitForCallbackConfig
 from durable_lambda.context import (
     DurableContext,
     durable_wait_for_callback,
@@ -28,6 +26,8 @@ from durable_lambda.lambda_service import (
     OperationStatus,
     OperationType,
 )
+from durable_lambda.retries import RetryDecision
+from durable_lambda.types import WaitForCallbackContext
 
 
 def _no_retry(error: Exception, attempt: int) -> RetryDecision:

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from _sdk_fakes import FakeBackend
+
+from durable_lambda._sdk.identifier import branch_operation_id, make_operation_id
 from durable_lambda.concurrency.models import CompletionReason
 from durable_lambda.config import (
     BatchItemStatus,
@@ -16,8 +18,6 @@ from durable_lambda.config import (
     ParallelBranch,
     ParallelConfig,
 )
-
-from durable_lambda._sdk.identifier import branch_operation_id, make_operation_id
 from durable_lambda.context import DurableContext
 from durable_lambda.execution import durable_execution
 from durable_lambda.lambda_service import OperationType

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from _sdk_fakes import ARN, FakeBackend
-from durable_lambda.config import Duration
 
+from durable_lambda.config import Duration
 from durable_lambda.context import DurableContext
 from durable_lambda.exceptions import CheckpointError, ExecutionError, StepInterruptedError
 from durable_lambda.execution import (

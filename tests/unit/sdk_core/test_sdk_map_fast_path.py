@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from _sdk_fakes import FakeBackend
-from durable_lambda.concurrency.models import BatchItem, BatchResult, CompletionReason
-from durable_lambda.config import BatchItemStatus, MapConfig, ParallelConfig
 
 from durable_lambda._sdk.blocking import about_to_block
 from durable_lambda._sdk.operations.runners import BranchRunners
 from durable_lambda._sdk.roundtrip import round_trip_is_identity
 from durable_lambda._sdk.state import ExecutionState
+from durable_lambda.concurrency.models import BatchItem, BatchResult, CompletionReason
+from durable_lambda.config import BatchItemStatus, MapConfig, ParallelConfig
 from durable_lambda.context import DurableContext
 from durable_lambda.execution import durable_execution
 from durable_lambda.lambda_service import ErrorObject
@@ -44,7 +44,7 @@ class _Label(str, enum.Enum):
     A = "a"
 
 
-class _Tuple(tuple):  # noqa: SLOT001  (a subclass must take the isinstance chain)
+class _Tuple(tuple):  # a subclass must take the isinstance chain
     pass
 
 
@@ -89,7 +89,8 @@ CORPUS: list[Any] = [
     {"a": (1, 2.5), 3: [None, True, "\ud800é"]},
     (_Color.RED, _Label.A, _Tuple((1,))),
     [b"x", bytearray(b"y"), uuid.UUID(int=7), Decimal("1.25")],
-    {"when": datetime.datetime(2024, 1, 2, 3, 4, 5), "day": datetime.date(2024, 1, 2)},
+    # A naive datetime on purpose.
+    {"when": datetime.datetime(2024, 1, 2, 3, 4, 5), "day": datetime.date(2024, 1, 2)},  # noqa: DTZ001
     _batch(
         1, "two", None, 4.5, [1, {"k": (2,)}], error=ErrorObject("boom", "ValueError", None, ["t"])
     ),
@@ -312,7 +313,7 @@ def test_child_logger_is_built_lazily_from_the_parent_base() -> None:
     state = ExecutionState("arn:x", "token")
     root = DurableContext(state)
     child = root.create_child_context("op-1")
-    assert child._logger_obj is None  # noqa: SLF001
+    assert child._logger_obj is None
     logger = child.logger
     assert type(logger) is Logger
     assert logger.default_extra == {"executionArn": "arn:x", "parentId": "op-1"}

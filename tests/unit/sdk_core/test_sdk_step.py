@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 from _sdk_fakes import FakeBackend
-from durable_lambda.config import Duration, StepConfig, StepSemantics
-from durable_lambda.retries import RetryDecision
-from durable_lambda.types import StepContext
 
 from durable_lambda._sdk.identifier import make_operation_id
+from durable_lambda.config import Duration, StepConfig, StepSemantics
 from durable_lambda.context import DurableContext, durable_step
 from durable_lambda.exceptions import StepError
 from durable_lambda.execution import durable_execution
@@ -22,6 +20,8 @@ from durable_lambda.lambda_service import (
     OperationType,
     StepDetails,
 )
+from durable_lambda.retries import RetryDecision
+from durable_lambda.types import StepContext
 
 FIRST_ID = make_operation_id(None, 1)
 

@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 from _sdk_fakes import FakeBackend
-from durable_lambda.config import CallbackConfig, Duration, InvokeConfig
-from durable_lambda.serdes import DEFAULT_JSON_SERDES
 
+from durable_lambda.config import CallbackConfig, Duration, InvokeConfig
 from durable_lambda.context import DurableContext
 from durable_lambda.exceptions import (
     CallbackExternalError,
@@ -18,6 +17,7 @@ from durable_lambda.exceptions import (
 )
 from durable_lambda.execution import durable_execution
 from durable_lambda.lambda_service import ErrorObject, OperationStatus
+from durable_lambda.serdes import DEFAULT_JSON_SERDES
 
 
 def test_wait_starts_with_seconds_and_suspends_pending() -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from _sdk_fakes import FakeBackend
-from durable_lambda.config import Duration
-from durable_lambda.types import WaitForConditionCheckContext
-from durable_lambda.waits import WaitForConditionConfig, WaitForConditionDecision
 
+from durable_lambda.config import Duration
 from durable_lambda.context import DurableContext
 from durable_lambda.exceptions import WaitForConditionError
 from durable_lambda.execution import durable_execution
 from durable_lambda.lambda_service import OperationAction
+from durable_lambda.types import WaitForConditionCheckContext
+from durable_lambda.waits import WaitForConditionConfig, WaitForConditionDecision
 
 
 def until(threshold: int, delay: int = 2) -> Any:

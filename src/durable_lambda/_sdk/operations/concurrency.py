@@ -28,8 +28,8 @@ re-runs the coordinator, whose terminal branches replay from their own checkpoin
 from __future__ import annotations
 
 import json
-from collections import deque
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum

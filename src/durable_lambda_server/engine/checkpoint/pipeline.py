@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 from durable_lambda_server.engine.checkpoint.rules import RULES
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
-from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 __all__ = ["apply_updates"]
@@ -59,7 +59,8 @@ def _check_identity(update: OperationUpdate, current: dict[str, Any]) -> None:
     for key, new, old in pairs:
         if new != old:
             raise InvalidParameterValueException(
-                f"Inconsistent operation {update.operation_id}: {key} was {old!r}, update has {new!r}"
+                f"Inconsistent operation {update.operation_id}: {key} was {old!r}, "
+                f"update has {new!r}"
             )
 
 

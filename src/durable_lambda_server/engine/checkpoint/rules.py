@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
+from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 from durable_lambda_server.engine.checkpoint.operations import (
     callback,
     context,
@@ -16,7 +17,6 @@ from durable_lambda_server.engine.checkpoint.operations import (
     wait,
 )
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
-from durable_lambda.lambda_service import OperationAction, OperationType, OperationUpdate
 
 __all__ = ["RULES", "OperationRules"]
 

@@ -12,7 +12,8 @@ __all__ = ["base_operation", "error_dict", "reject", "require_status"]
 
 def reject(update: OperationUpdate, reason: str) -> InvalidParameterValueException:
     return InvalidParameterValueException(
-        f"Invalid {update.action} for {update.operation_type} operation {update.operation_id}: {reason}"
+        f"Invalid {update.action} for {update.operation_type} operation "
+        f"{update.operation_id}: {reason}"
     )
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
-from durable_lambda_server.store.base import TimerKind
+from durable_lambda.lambda_service import OperationAction, OperationUpdate
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     reject,
     require_status,
 )
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
-from durable_lambda.lambda_service import OperationAction, OperationUpdate
+from durable_lambda_server.store.base import TimerKind
+from durable_lambda_server.wire.vocabulary import EventType
 
 ACTIONS = frozenset({OperationAction.START})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import EventType
+from durable_lambda.lambda_service import OperationAction, OperationUpdate
 from durable_lambda_server.engine.checkpoint.operations._common import (
     base_operation,
     error_dict,
@@ -16,7 +16,7 @@ from durable_lambda_server.engine.execution_writer import (
     error_details,
     payload_details,
 )
-from durable_lambda.lambda_service import OperationAction, OperationUpdate
+from durable_lambda_server.wire.vocabulary import EventType
 
 ACTIONS = frozenset({OperationAction.START, OperationAction.SUCCEED, OperationAction.FAIL})
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from durable_lambda.lambda_service import OperationAction, OperationUpdate
 from durable_lambda_server.engine.checkpoint.operations._common import error_dict, reject
 from durable_lambda_server.engine.execution_writer import ExecutionWriter
-from durable_lambda.lambda_service import OperationAction, OperationUpdate
 
 ACTIONS = frozenset({OperationAction.SUCCEED, OperationAction.FAIL})
 

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -52,7 +52,8 @@ def new_request_id() -> str:
 
 
 def to_wire(value: Any) -> Any:
-    """Copies ``value`` with every ``*Timestamp`` integer converted from epoch ms to epoch seconds."""
+    """Copies ``value`` with every ``*Timestamp`` integer converted from epoch ms to epoch
+    seconds."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -151,7 +152,7 @@ def time_query_ms(request: Request, key: str) -> int | None:
     except ValueError:
         raise InvalidParameterValueException(f"{key} must be an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)
 
 

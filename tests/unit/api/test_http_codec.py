@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from durable_lambda_server.api.app import Router, split_raw_path
-from durable_lambda_server.api.code import extract_code, handler_spec
-from durable_lambda_server.api.wire import to_wire
+from durable_lambda_server.api.code_package import extract_code, handler_spec
+from durable_lambda_server.api.http_codec import to_wire
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 
@@ -19,7 +19,11 @@ async def _noop(*args: object) -> None:
 
 
 def test_raw_path_keeps_encoded_slashes_inside_one_segment() -> None:
-    raw = b"/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Aus-east-1%3A0%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fi/state"
+    raw = (
+        b"/2025-12-01/durable-executions/"
+        b"arn%3Aaws%3Alambda%3Aus-east-1%3A0%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fi"
+        b"/state"
+    )
     assert split_raw_path(raw) == [
         "2025-12-01",
         "durable-executions",

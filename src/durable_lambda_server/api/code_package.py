@@ -1,4 +1,4 @@
-"""Function code and configuration for the HTTP API: zip upload, handler mapping, FunctionConfiguration.
+"""Function code for the HTTP API: zip uploads checked and unpacked, Lambda handlers mapped.
 
 Uploaded code is unpacked into ``<state_dir>/functions/<name>/<n>/`` (a new ``n`` per upload, so
 published versions keep pointing at their own code). A Lambda ``Handler`` ``pkg.module.function``
@@ -13,40 +13,24 @@ import hashlib
 import io
 import os
 import shutil
-import uuid
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from durable_lambda_server.engine import functions
 from durable_lambda_server.engine import FunctionRecord
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 __all__ = [
-    "alias_configuration",
+    "MAX_UNZIPPED_BYTES",
     "code_dir_of",
     "code_fields",
     "decode_zip",
     "discard_code",
     "extract_code",
-    "function_configuration",
     "handler_spec",
-    "last_modified",
-    "new_revision",
 ]
 
 MAX_UNZIPPED_BYTES = 262_144_000  # Lambda's limit for a function's unzipped deployment package
-# Members ListFunctions leaves out of each FunctionConfiguration (lambda-api.md §2.1 notes).
-_NOT_LISTED = (
-    "State",
-    "StateReason",
-    "StateReasonCode",
-    "LastUpdateStatus",
-    "LastUpdateStatusReason",
-    "LastUpdateStatusReasonCode",
-    "RuntimeVersionConfig",
-)
 
 
 def decode_zip(code: Any) -> bytes:
@@ -125,7 +109,8 @@ def extract_code(state_dir: Path, name: str, data: bytes) -> Path:
 
 
 def handler_spec(code_dir: Path, handler: Any) -> str:
-    """Lambda ``module.function`` (module may be dotted or a path) -> ``<code_dir>/module.py:function``."""
+    """Lambda ``module.function`` (module may be dotted or a path) ->
+    ``<code_dir>/module.py:function``."""
     if (
         not isinstance(handler, str)
         or "." not in handler
@@ -164,66 +149,3 @@ def code_fields(data: bytes) -> dict[str, Any]:
         "CodeSha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
         "CodeSize": len(data),
     }
-
-
-def new_revision() -> str:
-    return str(uuid.uuid4())
-
-
-def last_modified(ms: int | None = None) -> str:
-    moment = (
-        datetime.now(timezone.utc)
-        if ms is None
-        else datetime.fromtimestamp(ms / 1000, timezone.utc)
-    )
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-
-
-def function_configuration(
-    record: FunctionRecord, *, qualifier: str | None = None, listed: bool = False
-) -> dict[str, Any]:
-    """A ``FunctionConfiguration`` for ``record``. The ARN is qualified for published versions,
-    or with ``qualifier`` (the alias or ``$LATEST`` the caller named); ``listed`` leaves out
-    what ListFunctions omits."""
-    api = dict(record.api_config or {})
-    arn = record.function_arn
-    if qualifier is not None:
-        arn = f"{arn}:{qualifier}"
-    elif record.version != "$LATEST":
-        arn = f"{arn}:{record.version}"
-    out: dict[str, Any] = {
-        "FunctionName": record.name,
-        "FunctionArn": arn,
-        "Runtime": api.get("Runtime", "python3.13"),
-        "Role": api.get("Role", ""),
-        "Handler": api.get("Handler") or record.handler,
-        "CodeSize": api.get("CodeSize", 0),
-        "Description": api.get("Description", ""),
-        "Timeout": record.timeout_seconds,
-        "MemorySize": api.get("MemorySize", 128),
-        "LastModified": api.get("LastModified") or last_modified(),
-        "CodeSha256": api.get("CodeSha256", ""),
-        "Version": record.version,
-        "Environment": {"Variables": dict(record.environment or {})},
-        "State": "Active",
-        "LastUpdateStatus": "Successful",
-        "PackageType": "Zip",
-        "Architectures": api.get("Architectures", ["x86_64"]),
-        "RevisionId": functions.function_revision(record),
-    }
-    if record.durable:
-        out["DurableConfig"] = {
-            "ExecutionTimeout": record.execution_timeout_seconds,
-            "RetentionPeriodInDays": record.retention_period_days,
-        }
-    if listed:
-        for key in _NOT_LISTED:
-            out.pop(key, None)
-    return out
-
-
-def alias_configuration(function_arn: str, alias: dict[str, Any]) -> dict[str, Any]:
-    out = dict(alias)
-    out["AliasArn"] = f"{function_arn}:{alias['Name']}"
-    out["RevisionId"] = functions.alias_revision(alias)
-    return out

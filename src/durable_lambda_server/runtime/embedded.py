@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 from durable_lambda_server.runtime.dispatcher import LEASE_SECONDS, Dispatcher
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
@@ -25,6 +24,7 @@ from durable_lambda_server.runtime.invokers import (
 )
 from durable_lambda_server.runtime.leases import new_owner_id, owner_isolated_handlers
 from durable_lambda_server.runtime.logs import install_log_sink
+from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 
 __all__ = ["InvokeResult", "Runtime"]
 
