@@ -65,6 +65,8 @@ P = ParamSpec("P")
 
 
 class ReplayStatus(Enum):
+    """Whether a context is re-running checkpointed code; REPLAY mutes its logger (§12.3)."""
+
     NEW = "NEW"
     REPLAY = "REPLAY"
 
@@ -96,6 +98,18 @@ class DurableContext:
         *,
         is_virtual: bool = False,
     ) -> None:
+        """Builds a context; the SDK does this, handler code receives one.
+
+        Args:
+            state: The invocation's checkpointed operations and checkpoint queue.
+            execution_context: Facts about the execution; derived from ``state`` when omitted.
+            lambda_context: The Lambda context of the invocation, shared by child contexts.
+            parent_id: Id of the CONTEXT operation this context runs in; None at the root.
+            logger: Logger to enrich and mute while replaying; the root logger when omitted.
+            step_id_prefix: Prefix of this context's operation ids (§11); None at the root.
+            replay_status: Initial replay status, refined around each operation.
+            is_virtual: True for a FLAT branch context, which has no CONTEXT operation.
+        """
         self.state = state
         self.execution_context = execution_context or ExecutionContext(state.durable_execution_arn)
         self.lambda_context = lambda_context
@@ -120,6 +134,7 @@ class DurableContext:
     def from_lambda_context(
         cls, state: ExecutionState, lambda_context: Any, *, is_replaying: bool = False
     ) -> DurableContext:
+        """Builds the root context of an invocation, in REPLAY status when ``is_replaying``."""
         status = ReplayStatus.REPLAY if is_replaying else ReplayStatus.NEW
         return cls(state, lambda_context=lambda_context, replay_status=status)
 
@@ -136,6 +151,7 @@ class DurableContext:
 
     @property
     def logger(self) -> Logger:
+        """The replay-aware logger: enriched with execution facts, silent while replaying."""
         return self._logger
 
     def set_logger(self, new_logger: Any) -> None:
@@ -143,21 +159,27 @@ class DurableContext:
         self._logger.set_logger(new_logger)
 
     def is_replaying(self) -> bool:
+        """Whether this context is re-running operations that already have checkpoints."""
         return self._replay_status is ReplayStatus.REPLAY
 
     @property
     def is_virtual(self) -> bool:
+        """True for a FLAT map/parallel branch context, which checkpoints no CONTEXT of its own."""
         return self._is_virtual
 
     @property
     def parent_id(self) -> str | None:
+        """The ``ParentId`` this context's operations are written with; None at the root."""
         return self._parent_id
 
     def create_child_context(
         self, operation_id: str, *, is_virtual: bool = False
     ) -> DurableContext:
-        """A context whose operations are prefixed by ``operation_id``; a virtual one keeps this
-        context's parent id so the virtual level is invisible in the tree (§4.6)."""
+        """Builds a context whose operations are prefixed by ``operation_id``.
+
+        A virtual one keeps this context's parent id so the virtual level is invisible in the
+        tree (§4.6).
+        """
         built = self._logger_obj
         child = DurableContext(
             self.state,
@@ -211,6 +233,11 @@ class DurableContext:
         name: str | None = None,
         config: StepConfig | None = None,
     ) -> T:
+        """Runs ``func`` as a checkpointed step and returns its result (sdk-spec.md §4.1).
+
+        On replay a finished step returns its stored result (or raises its stored error) without
+        running ``func``; failures are retried per ``config.retry_strategy``.
+        """
         identifier, counter = self._next_identifier(_resolve_name(name, func))
         with self._replay_window(identifier.operation_id, counter):
             executor = StepExecutor(
@@ -220,6 +247,10 @@ class DurableContext:
             return result
 
     def wait(self, duration: Duration, name: str | None = None) -> None:
+        """Pauses the execution for ``duration`` (at least 1 second) without running (§4.2).
+
+        The invocation suspends and the backend re-invokes the function when the timer fires.
+        """
         seconds = duration.to_seconds()
         if seconds < 1:
             raise ValidationError("duration must be at least 1 second")
@@ -230,6 +261,11 @@ class DurableContext:
     def create_callback(
         self, name: str | None = None, config: CallbackConfig | None = None
     ) -> Callback[Any]:
+        """Creates a callback an external system completes with its id (§4.3).
+
+        Never raises for a failed or timed-out callback: the error is deferred to
+        ``Callback.result()`` so the code in between runs the same way on replay.
+        """
         identifier, counter = self._next_identifier(name)
         with self._replay_window(identifier.operation_id, counter):
             return execute_create_callback(self.state, identifier, config or CallbackConfig())
@@ -240,6 +276,10 @@ class DurableContext:
         name: str | None = None,
         config: WaitForCallbackConfig | None = None,
     ) -> Any:
+        """Creates a callback, hands its id to ``submitter`` in a step, and waits for it (§4.4).
+
+        Runs as one child context, so a failed submitter or callback surfaces as a callback error.
+        """
         return run_wait_for_callback(
             self, submitter, _resolve_name(name, submitter), config or WaitForCallbackConfig()
         )
@@ -250,6 +290,11 @@ class DurableContext:
         name: str | None = None,
         config: ChildConfig[T] | None = None,
     ) -> T:
+        """Runs ``func`` in a child context checkpointed as one CONTEXT operation (§4.6).
+
+        Groups operations under one parent; once it succeeded, replay returns the stored result
+        without running ``func`` again (unless the result was too large to store).
+        """
         config = config or ChildConfig()
         # Conformance 3-x expects a Name on child contexts the handler did not name explicitly
         # (conformance.md §8.2): fall back to the function's own name, never "<lambda>".
@@ -305,8 +350,10 @@ class DurableContext:
         serdes: Any = None,
         is_virtual: bool = False,
     ) -> T:
-        """Runs a map/parallel branch under this (batch) context with an explicit id (§11):
-        branch ids come from their index, not from the counter."""
+        """Runs a map/parallel branch under this (batch) context with an explicit id (§11).
+
+        Branch ids come from their index, not from the counter.
+        """
         child = self.create_child_context(branch_id, is_virtual=is_virtual)
         first_id = branch_id if not is_virtual else make_operation_id(branch_id, 1)
         if not self.state.has_operation(first_id):
@@ -333,6 +380,11 @@ class DurableContext:
         config: WaitForConditionConfig[T],
         name: str | None = None,
     ) -> T:
+        """Polls ``check`` on a durable state until ``config.wait_strategy`` says stop (§4.9).
+
+        Between checks the invocation suspends for the delay the strategy chooses; the final
+        state is returned.
+        """
         if not callable(check):
             raise ValidationError("wait_for_condition requires a check function")
         if not config:
@@ -350,6 +402,10 @@ class DurableContext:
         name: str | None = None,
         config: InvokeConfig[Any, Any] | None = None,
     ) -> Any:
+        """Invokes another Lambda function as a chained invoke and returns its result (§4.5).
+
+        The invocation suspends until the backend reports the target's outcome.
+        """
         identifier, counter = self._next_identifier(name)
         with self._replay_window(identifier.operation_id, counter):
             return execute_invoke(
@@ -363,6 +419,10 @@ class DurableContext:
         name: str | None = None,
         config: MapConfig[Any] | None = None,
     ) -> BatchResult[T]:
+        """Runs ``func(context, item, index, inputs)`` for every input, concurrently (§4.7).
+
+        Failed items do not raise: inspect the ``BatchResult`` or call ``throw_if_error()``.
+        """
         from durable_lambda._sdk.operations.concurrency import run_map
 
         return run_map(self, inputs, func, _resolve_name(name, func), config)
@@ -373,6 +433,10 @@ class DurableContext:
         name: str | None = None,
         config: ParallelConfig | None = None,
     ) -> BatchResult[T]:
+        """Runs each function as a concurrent branch with its own context (§4.8).
+
+        Failed branches do not raise: inspect the ``BatchResult`` or call ``throw_if_error()``.
+        """
         from durable_lambda._sdk.operations.concurrency import run_parallel
 
         return run_parallel(self, functions, name, config)
@@ -432,8 +496,11 @@ def durable_wait_for_callback(
 def durable_parallel_branch(
     name: str | None = None,
 ) -> Callable[[Callable[Concatenate[DurableContext, P], T]], Callable[P, ParallelBranch[T]]]:
-    """``f(*args)`` returns a ``ParallelBranch``; without ``name`` the branch keeps the default
-    ``parallel-branch-{i}`` name (AWS behaviour, sdk-spec.md §4.10)."""
+    """Decorates ``f`` so that ``f(*args)`` returns a ``ParallelBranch`` for ``parallel``.
+
+    Without ``name`` the branch keeps the default ``parallel-branch-{i}`` name (AWS behaviour,
+    sdk-spec.md §4.10).
+    """
     from durable_lambda.config import ParallelBranch
 
     def decorate(

@@ -22,6 +22,8 @@ AWS_EXCEPTIONS_MODULE = "aws_durable_execution_sdk_python.exceptions"
 
 
 class TerminationReason(Enum):
+    """Why an execution was terminated, carried by every ``UnrecoverableError``."""
+
     UNHANDLED_ERROR = "UNHANDLED_ERROR"
     INVOCATION_ERROR = "INVOCATION_ERROR"
     EXECUTION_ERROR = "EXECUTION_ERROR"
@@ -32,6 +34,8 @@ class TerminationReason(Enum):
 
 
 class DurableApiErrorCategory(Enum):
+    """Whether a failed Durable API call is retried by re-invoking (sdk-spec.md §9.4)."""
+
     INVOCATION = "INVOCATION"  # retryable: raise out of the handler
     EXECUTION = "EXECUTION"  # not retryable: the handler returns FAILED
 
@@ -40,27 +44,35 @@ class DurableExecutionsError(Exception):
     """Base of every SDK error."""
 
     def __init__(self, message: str = "", *args: Any) -> None:
+        """Keeps ``message`` as an attribute, as AWS's errors do."""
         super().__init__(message, *args)
         self.message = message
 
     def __str__(self) -> str:
+        """Returns the message alone, without the extra constructor arguments."""
         return self.message
 
 
 class PluginLoadError(DurableExecutionsError):
-    pass
+    """A plugin factory could not be registered; raised at decoration time (cold start)."""
 
 
 class ValidationError(DurableExecutionsError):
-    pass
+    """An operation was called with invalid arguments or configuration."""
 
 
 class InvalidStateError(DurableExecutionsError):
-    pass
+    """Checkpointed state broke an invariant the SDK relies on (an internal error)."""
 
 
 class OrderedLockError(DurableExecutionsError):
+    """An earlier holder of an ordered lock failed, so later waiters cannot proceed.
+
+    Kept for parity with AWS's exception tree; this SDK does not raise it.
+    """
+
     def __init__(self, message: str, source_exception: BaseException | None = None) -> None:
+        """Records the failure of the earlier holder as ``source_exception``."""
         super().__init__(message)
         self.source_exception = source_exception
 
@@ -77,6 +89,7 @@ class SerDesError(DurableExecutionsError):
         data: str | None = None,
         stack_trace: list[str] | None = None,
     ) -> None:
+        """Builds the error; ``error_type`` defaults to AWS's qualified ``SerDesError`` name."""
         super().__init__(message)
         self.error_type = error_type or self.FULL_TYPE_NAME
         self.data = data
@@ -84,9 +97,12 @@ class SerDesError(DurableExecutionsError):
 
 
 class UnrecoverableError(DurableExecutionsError):
+    """An error user code cannot recover from; ends the invocation with a termination reason."""
+
     termination_reason: TerminationReason = TerminationReason.UNHANDLED_ERROR
 
     def __init__(self, message: str, termination_reason: TerminationReason | None = None) -> None:
+        """Builds the error; ``termination_reason`` overrides the class's default reason."""
         super().__init__(message)
         if termination_reason is not None:
             self.termination_reason = termination_reason
@@ -99,9 +115,12 @@ class ExecutionError(UnrecoverableError):
 
 
 class NonDeterministicExecutionError(ExecutionError):
+    """Replay found checkpoints that do not match the operations the code now runs."""
+
     termination_reason = TerminationReason.NON_DETERMINISTIC_EXECUTION
 
     def __init__(self, message: str, step_id: str | None = None) -> None:
+        """Builds the error; ``step_id`` is the operation where replay diverged."""
         super().__init__(message)
         self.step_id = step_id
 
@@ -112,6 +131,7 @@ class InvocationError(UnrecoverableError):
     termination_reason = TerminationReason.INVOCATION_ERROR
 
     def is_retryable(self) -> bool:
+        """Whether the backend should retry the invocation; always True here."""
         return True
 
 
@@ -125,16 +145,19 @@ class BotoClientError(InvocationError):
         error: dict[str, Any] | None = None,
         response_metadata: dict[str, Any] | None = None,
     ) -> None:
+        """Builds the error from the boto ``Error`` and ``ResponseMetadata`` of the response."""
         super().__init__(message)
         self.error_category = error_category
         self.error = error
         self.response_metadata = response_metadata
 
     def is_retryable(self) -> bool:
+        """True for the INVOCATION category (5xx, 429, network, stale token), not EXECUTION."""
         return self.error_category is DurableApiErrorCategory.INVOCATION
 
     @classmethod
     def from_exception(cls, exception: BaseException) -> BotoClientError:
+        """Wraps a botocore error, classifying it from its response (sdk-spec.md §9.4)."""
         response = getattr(exception, "response", None)
         error: dict[str, Any] | None = None
         metadata: dict[str, Any] | None = None
@@ -149,6 +172,7 @@ class BotoClientError(InvocationError):
         )
 
     def build_logger_extras(self) -> dict[str, Any]:
+        """Returns the response's error and metadata as ``extra=`` fields for a log record."""
         return {"Error": self.error or {}, "ResponseMetadata": self.response_metadata or {}}
 
 
@@ -181,22 +205,35 @@ def classify_error_category(
 
 
 class CheckpointError(BotoClientError):
+    """A ``CheckpointDurableExecution`` call failed."""
+
     termination_reason = TerminationReason.CHECKPOINT_FAILED
 
 
 class GetExecutionStateError(BotoClientError):
+    """A ``GetDurableExecutionState`` call failed while loading the execution's operations."""
+
     termination_reason = TerminationReason.INVOCATION_ERROR
 
 
 class StepInterruptedError(InvocationError):
+    """An at-most-once step was found STARTED: its previous attempt was interrupted.
+
+    The step handles it as a failed attempt rather than running user code again (sdk-spec.md
+    §4.1).
+    """
+
     termination_reason = TerminationReason.STEP_INTERRUPTED
 
     def __init__(self, message: str, step_id: str | None = None) -> None:
+        """Builds the error; ``step_id`` is the interrupted step's operation id."""
         super().__init__(message)
         self.step_id = step_id
 
 
 class RetryableSerDesError(InvocationError):
+    """A transient serialization failure: the invocation is retried instead of failing."""
+
     termination_reason = TerminationReason.SERIALIZATION_ERROR
 
 
@@ -223,6 +260,7 @@ class DurableOperationError(DurableExecutionsError):
         data: str | None = None,
         stack_trace: list[str] | None = None,
     ) -> None:
+        """Builds the error; ``error_type`` defaults to this class's AWS-qualified name."""
         super().__init__(message or "")
         self.error_type = error_type or f"{AWS_EXCEPTIONS_MODULE}.{type(self).__qualname__}"
         self.data = data
@@ -249,6 +287,7 @@ class DurableOperationError(DurableExecutionsError):
         return target(error.message, error.type, error.data, error.stack_trace)
 
     def to_error_object(self) -> ErrorObject:
+        """Returns the wire ``ErrorObject`` to checkpoint for this error (sdk-spec.md §9.3)."""
         from durable_lambda.lambda_service import ErrorObject
 
         return ErrorObject.from_exception(self)
@@ -256,42 +295,42 @@ class DurableOperationError(DurableExecutionsError):
 
 @register_operation_error
 class StepError(DurableOperationError):
-    pass
+    """A step failed after its retries were exhausted."""
 
 
 @register_operation_error
 class InvokeError(DurableOperationError):
-    pass
+    """A chained invoke failed, timed out or was stopped."""
 
 
 @register_operation_error
 class ChildContextError(DurableOperationError):
-    pass
+    """A child context, map item or parallel branch failed."""
 
 
 @register_operation_error
 class WaitForConditionError(DurableOperationError):
-    pass
+    """A ``wait_for_condition`` check or its wait strategy failed."""
 
 
 @register_operation_error
 class CallbackError(DurableOperationError):
-    pass
+    """Base of callback failures; raised as is when a callback's state is missing."""
 
 
 @register_operation_error
 class CallbackExternalError(CallbackError):
-    pass
+    """The external system reported failure, or the callback was cancelled or stopped."""
 
 
 @register_operation_error
 class CallbackTimeoutError(CallbackError):
-    pass
+    """The callback's timeout or heartbeat timeout expired before it was answered."""
 
 
 @register_operation_error
 class CallbackSubmitterError(CallbackError):
-    pass
+    """The ``wait_for_callback`` submitter step failed after its retries."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,33 +341,54 @@ class SuspendExecution(BaseException):  # AWS's name
     """Ends the invocation with PENDING. Do not catch ``BaseException`` in handler code."""
 
     def __init__(self, message: str = "") -> None:
+        """Keeps ``message`` as an attribute, like ``DurableExecutionsError``."""
         super().__init__(message)
         self.message = message
 
 
 class TimedSuspendExecution(SuspendExecution):
+    """A suspension with a known resume time, so map/parallel can resume a branch in-process.
+
+    At the top level it ends the invocation with PENDING like any suspension (sdk-spec.md §15.3).
+    """
+
     def __init__(self, message: str, scheduled_timestamp: float) -> None:
+        """Builds the signal; ``scheduled_timestamp`` is the resume time in epoch seconds."""
         super().__init__(message)
         self.scheduled_timestamp = scheduled_timestamp
 
     @classmethod
     def from_delay(cls, message: str, delay_seconds: float) -> TimedSuspendExecution:
+        """Suspends until ``delay_seconds`` from now."""
         return cls(message, time.time() + delay_seconds)
 
     @classmethod
     def from_datetime(cls, message: str, dt: datetime) -> TimedSuspendExecution:
+        """Suspends until ``dt``, such as a step's ``NextAttemptTimestamp``."""
         return cls(message, dt.timestamp())
 
 
 class BackgroundThreadError(BaseException):
+    """The checkpoint thread failed; re-raised in the threads waiting on checkpoints.
+
+    At the handler boundary the source error decides the outcome (sdk-spec.md §9.5).
+    """
+
     def __init__(self, message: str, source_exception: BaseException | None = None) -> None:
+        """Builds the signal; ``source_exception`` is what the checkpoint thread raised."""
         super().__init__(message)
         self.message = message
         self.source_exception = source_exception
 
 
 class OrphanedChildException(BaseException):  # AWS's name
+    """An operation tried to checkpoint after its parent context or the execution completed.
+
+    It stops branches a finished map or parallel no longer waits for.
+    """
+
     def __init__(self, message: str, operation_id: str | None = None) -> None:
+        """Builds the signal; ``operation_id`` is the operation that was refused."""
         super().__init__(message)
         self.message = message
         self.operation_id = operation_id

@@ -71,6 +71,7 @@ class InitialExecutionState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> InitialExecutionState:
+        """Parses the event's ``InitialExecutionState``; a missing one means no operations."""
         data = data or {}
         return cls(
             operations=[Operation.from_dict(op) for op in data.get("Operations") or []],
@@ -80,6 +81,7 @@ class InitialExecutionState:
     from_json_dict = from_dict
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form, the inverse of ``from_dict``."""
         return {
             "Operations": [op.to_dict() for op in self.operations],
             "NextMarker": self.next_marker,
@@ -113,6 +115,7 @@ class DurableExecutionInvocationInput:
     from_dict = from_json_dict
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the event in its wire form, the inverse of ``from_json_dict``."""
         d: dict[str, Any] = {
             "DurableExecutionArn": self.durable_execution_arn,
             "CheckpointToken": self.checkpoint_token,
@@ -135,6 +138,7 @@ class DurableExecutionInvocationInputWithClient(DurableExecutionInvocationInput)
     def from_durable_execution_invocation_input(
         cls, invocation_input: DurableExecutionInvocationInput, service_client: Any
     ) -> DurableExecutionInvocationInputWithClient:
+        """Attaches ``service_client`` to a parsed event, for tests and in-process runtimes."""
         return cls(
             durable_execution_arn=invocation_input.durable_execution_arn,
             checkpoint_token=invocation_input.checkpoint_token,
@@ -294,8 +298,11 @@ def _run(
 def _infrastructure_failure(
     err: BaseException, state: ExecutionState
 ) -> DurableExecutionInvocationOutput:
-    """§9.5: after revocation -> PENDING; non-retryable API error -> FAILED; else re-raise so
-    the backend retries the invocation."""
+    """Maps an infrastructure failure to an invocation outcome (sdk-spec.md §9.5).
+
+    After revocation -> PENDING; non-retryable API error -> FAILED; else re-raise so the backend
+    retries the invocation.
+    """
     if state.is_token_revoked:
         return DurableExecutionInvocationOutput(InvocationStatus.PENDING)
     if isinstance(err, BotoClientError) and not err.is_retryable():

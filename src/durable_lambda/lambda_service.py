@@ -49,6 +49,8 @@ __all__ = [
 
 
 class OperationType(StrEnum):
+    """The wire ``Type`` of an operation: which protocol it follows."""
+
     EXECUTION = "EXECUTION"
     CONTEXT = "CONTEXT"
     STEP = "STEP"
@@ -58,6 +60,8 @@ class OperationType(StrEnum):
 
 
 class OperationSubType(StrEnum):
+    """The wire ``SubType``: which SDK call produced an operation of a given type."""
+
     STEP = "Step"
     WAIT = "Wait"
     CALLBACK = "Callback"
@@ -72,6 +76,12 @@ class OperationSubType(StrEnum):
 
 
 class OperationStatus(StrEnum):
+    """The wire ``Status`` of an operation.
+
+    PENDING means a step (or ``wait_for_condition``) waits for its retry time; READY means that
+    time came and it may START again.
+    """
+
     STARTED = "STARTED"
     PENDING = "PENDING"
     READY = "READY"
@@ -83,6 +93,7 @@ class OperationStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """Whether the operation has ended: it will never change status again."""
         return self in _TERMINAL
 
 
@@ -98,6 +109,8 @@ _TERMINAL = frozenset(
 
 
 class OperationAction(StrEnum):
+    """The wire ``Action`` of an update: the state change the SDK asks for."""
+
     START = "START"
     SUCCEED = "SUCCEED"
     FAIL = "FAIL"
@@ -106,12 +119,16 @@ class OperationAction(StrEnum):
 
 
 class InvocationStatus(StrEnum):
+    """The ``Status`` a durable handler returns to the backend (sdk-spec.md §10.2)."""
+
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     PENDING = "PENDING"
 
 
 class CallbackTimeoutType(Enum):
+    """The ``ErrorType`` the backend records when a callback times out."""
+
     TIMEOUT = "Callback.Timeout"
     HEARTBEAT = "Callback.Heartbeat"
 
@@ -169,6 +186,7 @@ class ErrorObject:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ErrorObject:
+        """Parses the wire form; absent keys become None."""
         trace = data.get("StackTrace")
         return cls(
             message=data.get("ErrorMessage"),
@@ -178,6 +196,7 @@ class ErrorObject:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form, omitting the fields that are None."""
         return _drop_none(
             {
                 "ErrorMessage": self.message,
@@ -189,6 +208,7 @@ class ErrorObject:
 
     @classmethod
     def from_message(cls, message: str) -> ErrorObject:
+        """Builds an error that carries only a message."""
         return cls(message=message)
 
     @classmethod
@@ -236,26 +256,35 @@ def qualified_type_name(cls: type) -> str:
 
 @dataclass(frozen=True)
 class StepOptions:
+    """``StepOptions`` of a step RETRY update: how long until the next attempt."""
+
     next_attempt_delay_seconds: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form."""
         return {"NextAttemptDelaySeconds": self.next_attempt_delay_seconds}
 
 
 @dataclass(frozen=True)
 class WaitOptions:
+    """``WaitOptions`` of a WAIT START update: how long the backend's timer runs."""
+
     wait_seconds: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form."""
         return {"WaitSeconds": self.wait_seconds}
 
 
 @dataclass(frozen=True)
 class CallbackOptions:
+    """``CallbackOptions`` of a CALLBACK START update; 0 means no timeout."""
+
     timeout_seconds: int = 0
     heartbeat_timeout_seconds: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form."""
         return {
             "TimeoutSeconds": self.timeout_seconds,
             "HeartbeatTimeoutSeconds": self.heartbeat_timeout_seconds,
@@ -264,11 +293,14 @@ class CallbackOptions:
 
 @dataclass(frozen=True)
 class ChainedInvokeOptions:
+    """``ChainedInvokeOptions`` of a CHAINED_INVOKE START update: the function to invoke."""
+
     function_name: str
     tenant_id: str | None = None
     x_amzn_trace_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form, omitting the optional fields that are None."""
         return _drop_none(
             {
                 "FunctionName": self.function_name,
@@ -280,9 +312,16 @@ class ChainedInvokeOptions:
 
 @dataclass(frozen=True)
 class ContextOptions:
+    """``ContextOptions`` of a CONTEXT SUCCEED update.
+
+    ``replay_children`` marks a result too large to store: replay re-runs the body and its
+    children instead of reading the result (sdk-spec.md §4.6).
+    """
+
     replay_children: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form."""
         return {"ReplayChildren": self.replay_children}
 
 
@@ -305,6 +344,7 @@ class OperationUpdate:
     chained_invoke_options: ChainedInvokeOptions | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the wire form, omitting empty optional keys (sdk-spec.md §10.5)."""
         d: dict[str, Any] = {
             "Id": self.operation_id,
             "Type": str(self.operation_type),
@@ -333,6 +373,8 @@ class OperationUpdate:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OperationUpdate:
+        """Parses the wire form, the inverse of ``to_dict``."""
+
         def opt(key: str) -> Mapping[str, Any] | None:
             value = data.get(key)
             return value if isinstance(value, Mapping) else None
@@ -378,11 +420,15 @@ class OperationUpdate:
 
 @dataclass(frozen=True)
 class ExecutionDetails:
+    """``ExecutionDetails`` of the EXECUTION operation: the execution's input."""
+
     input_payload: str | None = None
 
 
 @dataclass(frozen=True)
 class ContextDetails:
+    """``ContextDetails`` of a CONTEXT operation: its result or error."""
+
     replay_children: bool = False
     result: str | None = None
     error: ErrorObject | None = None
@@ -390,6 +436,11 @@ class ContextDetails:
 
 @dataclass(frozen=True)
 class StepDetails:
+    """``StepDetails`` of a STEP operation, also used by ``wait_for_condition``.
+
+    ``attempt`` counts completed attempts, so the current one is ``attempt + 1``.
+    """
+
     attempt: int = 0
     next_attempt_timestamp: datetime.datetime | None = None
     result: str | None = None
@@ -398,11 +449,15 @@ class StepDetails:
 
 @dataclass(frozen=True)
 class WaitDetails:
+    """``WaitDetails`` of a WAIT operation: when the backend's timer fires."""
+
     scheduled_end_timestamp: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
 class CallbackDetails:
+    """``CallbackDetails`` of a CALLBACK operation: its id and the external answer."""
+
     callback_id: str
     result: str | None = None
     error: ErrorObject | None = None
@@ -410,6 +465,8 @@ class CallbackDetails:
 
 @dataclass(frozen=True)
 class ChainedInvokeDetails:
+    """``ChainedInvokeDetails`` of a CHAINED_INVOKE operation: the target's result or error."""
+
     result: str | None = None
     error: ErrorObject | None = None
 
@@ -445,6 +502,7 @@ class Operation:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Operation:
+        """Parses an operation from the event (epoch ms) or a boto3 response (datetimes)."""
         ed = data.get("ExecutionDetails")
         cd = data.get("ContextDetails")
         sd = data.get("StepDetails")
@@ -552,11 +610,17 @@ class Operation:
 
 @dataclass(frozen=True)
 class CheckpointUpdatedExecutionState:
+    """``NewExecutionState`` of a checkpoint response: operations the service changed.
+
+    A ``next_marker`` means more pages are to be fetched with ``GetDurableExecutionState``.
+    """
+
     operations: list[Operation] = field(default_factory=list)
     next_marker: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> CheckpointUpdatedExecutionState:
+        """Parses the wire form; a missing one means nothing changed."""
         data = data or {}
         return cls(
             operations=[Operation.from_dict(o) for o in data.get("Operations") or []],
@@ -566,14 +630,18 @@ class CheckpointUpdatedExecutionState:
 
 @dataclass(frozen=True)
 class CheckpointOutput:
-    """``CheckpointDurableExecution`` response. ``checkpoint_token`` None means: no next token
-    (execution completed or token revoked, sdk-spec.md §10.7)."""
+    """The ``CheckpointDurableExecution`` response.
+
+    ``checkpoint_token`` None means there is no next token: the execution completed or the token
+    was revoked (sdk-spec.md §10.7).
+    """
 
     checkpoint_token: str | None
     new_execution_state: CheckpointUpdatedExecutionState
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckpointOutput:
+        """Parses the response; an empty token is read as no token."""
         return cls(
             checkpoint_token=data.get("CheckpointToken") or None,
             new_execution_state=CheckpointUpdatedExecutionState.from_dict(
@@ -591,6 +659,7 @@ class StateOutput:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StateOutput:
+        """Parses the response page; an empty marker means it was the last page."""
         return cls(
             operations=[Operation.from_dict(o) for o in data.get("Operations") or []],
             next_marker=data.get("NextMarker") or None,
@@ -606,6 +675,7 @@ class DurableExecutionInvocationOutput:
     error: ErrorObject | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Returns the handler's return value, omitting an absent result or error."""
         d: dict[str, Any] = {"Status": str(self.status)}
         if self.result is not None:
             d["Result"] = self.result
@@ -615,6 +685,7 @@ class DurableExecutionInvocationOutput:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DurableExecutionInvocationOutput:
+        """Parses a handler's return value, as a backend reads it."""
         err = data.get("Error")
         return cls(
             status=InvocationStatus(data["Status"]),
@@ -637,7 +708,9 @@ class DurableServiceClient(Protocol):
         checkpoint_token: str,
         updates: Sequence[OperationUpdate],
         client_token: str | None = None,
-    ) -> CheckpointOutput: ...
+    ) -> CheckpointOutput:
+        """Sends ``updates`` with ``CheckpointDurableExecution`` and returns the next token."""
+        ...
 
     def get_execution_state(
         self,
@@ -645,22 +718,26 @@ class DurableServiceClient(Protocol):
         checkpoint_token: str,
         next_marker: str | None = None,
         max_items: int = 1000,
-    ) -> StateOutput: ...
+    ) -> StateOutput:
+        """Fetches one page of the execution's operations with ``GetDurableExecutionState``."""
+        ...
 
 
 class LambdaClient:
-    """``DurableServiceClient`` over a boto3 ``lambda`` client (our HTTP server or AWS).
-
-    boto3 is imported lazily so that handlers which never talk HTTP do not pay for it.
-    """
+    """``DurableServiceClient`` over boto3's ``lambda`` client; boto3 is imported only if used."""
 
     _cached: Any = None
 
     def __init__(self, client: Any) -> None:
+        """Wraps ``client``, a boto3 ``lambda`` client pointed at the backend to use."""
         self.client = client
 
     @classmethod
     def initialize_client(cls) -> LambdaClient:
+        """Returns a client over a boto3 client created once per process and then reused.
+
+        Reuse keeps connections warm across invocations; the timeouts bound a hung call.
+        """
         if cls._cached is None:
             import boto3  # optional dependency (the boto3 extra)
             from botocore.config import Config
@@ -682,6 +759,7 @@ class LambdaClient:
         updates: Sequence[OperationUpdate],
         client_token: str | None = None,
     ) -> CheckpointOutput:
+        """Calls ``CheckpointDurableExecution``; a failure becomes a classified error."""
         from durable_lambda.exceptions import CheckpointError
 
         kwargs: dict[str, Any] = {
@@ -704,6 +782,7 @@ class LambdaClient:
         next_marker: str | None = None,
         max_items: int = 1000,
     ) -> StateOutput:
+        """Calls ``GetDurableExecutionState`` for one page; failures become classified errors."""
         from durable_lambda.exceptions import GetExecutionStateError
 
         kwargs: dict[str, Any] = {

@@ -34,6 +34,8 @@ __all__ = [
 
 
 class InvocationStatus(Enum):
+    """How an invocation ended, as reported to ``on_invocation_end``."""
+
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     PENDING = "PENDING"
@@ -41,6 +43,8 @@ class InvocationStatus(Enum):
 
 
 class UserFunctionOutcome(Enum):
+    """How one run of user code (a step body) ended, as reported to ``on_user_function_end``."""
+
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     INCOMPLETE = "INCOMPLETE"  # suspended or interrupted before finishing
@@ -48,6 +52,8 @@ class UserFunctionOutcome(Enum):
 
 @dataclass(frozen=True)
 class InvocationInfo:
+    """Facts about the current invocation and its execution, shared by the invocation hooks."""
+
     request_id: str | None
     execution_arn: str
     is_first_invocation: bool
@@ -58,11 +64,19 @@ class InvocationInfo:
 
 @dataclass(frozen=True)
 class InvocationStartInfo(InvocationInfo):
+    """What ``on_invocation_start`` and ``create_plugin`` receive.
+
+    ``updated_operations`` names the operations the service changed while the execution was
+    suspended.
+    """
+
     updated_operations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class InvocationEndInfo(InvocationInfo):
+    """What ``on_invocation_end`` receives: the invocation's status, error or result."""
+
     status: InvocationStatus = InvocationStatus.PENDING
     error: Any = None
     execution_result: Any = None
@@ -70,6 +84,8 @@ class InvocationEndInfo(InvocationInfo):
 
 @dataclass(frozen=True)
 class OperationInfo:
+    """A plugin's view of one durable operation, shared by the operation hooks."""
+
     operation_id: str
     operation_type: str
     sub_type: str | None = None
@@ -86,37 +102,45 @@ class OperationInfo:
 
 @dataclass(frozen=True)
 class OperationStartInfo(OperationInfo):
-    pass
+    """What ``on_operation_start`` receives."""
 
 
 @dataclass(frozen=True)
 class OperationEndInfo(OperationInfo):
-    pass
+    """What ``on_operation_end`` receives, once the operation's terminal outcome is known."""
 
 
 @dataclass(frozen=True)
 class OperationChangeInfo(OperationInfo):
-    pass
+    """What ``on_operation_change`` receives."""
 
 
 @dataclass(frozen=True)
 class UserFunctionStartInfo(OperationInfo):
+    """What ``on_user_function_start`` receives before user code of an operation runs."""
+
     is_replay_children: bool = False
 
 
 @dataclass(frozen=True)
 class UserFunctionEndInfo(OperationInfo):
+    """What ``on_user_function_end`` receives after user code of an operation returned or raised."""
+
     outcome: UserFunctionOutcome = UserFunctionOutcome.SUCCEEDED
 
 
 @dataclass(frozen=True)
 class PropagationInput:
+    """Identifies the chained invoke a plugin is asked to provide propagation metadata for."""
+
     operation_id: str
     function_name: str
 
 
 @dataclass(frozen=True)
 class PropagationMetadata:
+    """Metadata a plugin adds to a new chained invoke, such as the X-Ray trace header."""
+
     x_amzn_trace_id: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -125,27 +149,39 @@ class DurableInstrumentationPlugin:
     """Base class: every hook is a no-op; override the ones you need."""
 
     def on_invocation_start(self, info: InvocationStartInfo) -> None:
+        """Called when an invocation starts, before user code runs."""
         return None
 
     def on_invocation_end(self, info: InvocationEndInfo) -> None:
+        """Called when an invocation ends, after the checkpoint thread has stopped."""
         return None
 
     def on_operation_start(self, info: OperationStartInfo) -> None:
+        """Called before an operation's START is queued, or when a non-terminal one is replayed."""
         return None
 
     def on_operation_end(self, info: OperationEndInfo) -> None:
+        """Called once per operation and invocation when its terminal outcome is observed."""
         return None
 
     def on_operation_change(self, info: OperationChangeInfo) -> None:
+        """Called when the state of an operation changes (AWS merges these notifications)."""
         return None
 
     def on_user_function_start(self, info: UserFunctionStartInfo) -> None:
+        """Called just before user code of an operation (such as a step body) runs."""
         return None
 
     def on_user_function_end(self, info: UserFunctionEndInfo) -> None:
+        """Called just after user code of an operation returned, raised or was suspended."""
         return None
 
     def provide_propagation_metadata(self, info: PropagationInput) -> PropagationMetadata | None:
+        """Returns metadata to attach to a new chained invoke's START, or None for none.
+
+        Must not perform durable operations; the first non-blank ``x_amzn_trace_id`` becomes the
+        invoke's ``XAmznTraceId`` (sdk-spec.md §17).
+        """
         return None
 
 
@@ -155,4 +191,8 @@ class DurableInstrumentationPluginFactory:
     __durable_registration_api__ = 1
 
     def create_plugin(self, info: InvocationStartInfo, /) -> DurableInstrumentationPlugin | None:
+        """Returns the plugin for the invocation ``info`` describes, or None to skip it.
+
+        Called once per invocation; if it raises, the error is logged and no plugin runs.
+        """
         raise NotImplementedError

@@ -181,8 +181,10 @@ def _encode(value: Any) -> dict[str, Any]:
 
 
 def _encode_batch_result(value: Any) -> dict[str, Any]:
-    """``_envelope(BATCH_RESULT, _encode(value.to_dict()))`` of a plain ``BatchResult``, without
-    building ``to_dict()`` first (a 1,000-item map result is encoded on every map)."""
+    """Encodes a plain ``BatchResult`` as ``_envelope(BATCH_RESULT, _encode(value.to_dict()))``.
+
+    It skips building ``to_dict()`` first, since a 1,000-item map result is encoded on every map.
+    """
     from durable_lambda.concurrency.models import BatchItem  # noqa: PLC0415
 
     items = []

@@ -1,5 +1,7 @@
-"""What the checkpoint queue holds (sdk-spec.md §14): batch limits, queued updates, and the
-completion a synchronous caller waits on. The queue itself and its senders live in ``state.py``.
+"""What the checkpoint queue holds (sdk-spec.md §14).
+
+Batch limits, queued updates, and the completion a synchronous caller waits on. The queue itself
+and its senders live in ``state.py``.
 """
 
 from __future__ import annotations

@@ -76,8 +76,10 @@ _SERVICE_COMPLETED = frozenset(
 
 
 def completed_by_service(op: Operation | None) -> bool:
-    """Whether ``op`` is in a state only the service puts it in and that lets suspended code go
-    on: a wait, callback or chained invoke that ended, or a step whose retry came due (READY)."""
+    """Whether the service, not this process, completed ``op`` so suspended code can go on.
+
+    That is a wait, callback or chained invoke that ended, or a step whose retry came due (READY).
+    """
     if op is None:
         return False
     if op.operation_type is OperationType.STEP:
@@ -162,8 +164,11 @@ class ExecutionState:
             listener(completed)
 
     def add_completion_listener(self, listener: Callable[[list[str]], None]) -> None:
-        """``listener(op_ids)`` runs on the thread that merged state, after the merge, for every
-        batch of operations newly completed by the service (``completed_by_service``)."""
+        """Registers ``listener(op_ids)`` for operations newly completed by the service.
+
+        It runs on the thread that merged state, after the merge, once per batch of operations
+        that ``completed_by_service`` accepts.
+        """
         with self._lock:
             self._listeners.append(listener)
 
@@ -173,8 +178,10 @@ class ExecutionState:
                 self._listeners.remove(listener)
 
     def flush(self) -> None:
-        """Waits until every queued update is acknowledged (and its answer merged); no request
-        when nothing is queued or in flight."""
+        """Waits until every queued update is acknowledged and its answer merged.
+
+        Sends no request when nothing is queued or in flight.
+        """
         with self._lock:
             busy = bool(self._pending) or self._sending
         if busy:
@@ -312,8 +319,10 @@ class ExecutionState:
             self._pools.append(join)
 
     def close(self) -> None:
-        """Joins branch pools (repeatedly: joined branches may start nested pools), then stops
-        the checkpoint thread after it sent what was queued."""
+        """Joins branch pools, then stops the checkpoint thread once it sent what was queued.
+
+        Pools are joined repeatedly, because joined branches may start nested pools.
+        """
         while True:
             with self._lock:
                 pools, self._pools = self._pools, []

@@ -1,5 +1,7 @@
-"""The Lambda REST-JSON HTTP API (``durable-lambda serve``): boto3's ``lambda`` client works
-against it."""
+"""The Lambda REST-JSON HTTP API served by ``durable-lambda serve``.
+
+boto3's ``lambda`` client works against it unmodified.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Alias operations under ``/2015-03-31/functions/{FunctionName}/aliases`` (lambda-api.md §2.1,
-§5.3): CreateAlias, GetAlias, UpdateAlias (``RevisionId`` precondition -> 412), DeleteAlias,
-ListAliases.
+"""Alias operations under ``/2015-03-31/functions/{FunctionName}/aliases``.
+
+CreateAlias, GetAlias, UpdateAlias (``RevisionId`` precondition -> 412), DeleteAlias and
+ListAliases (lambda-api.md §2.1, §5.3).
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ class ApiContext:
 
     @property
     def engine(self) -> Engine:
+        """The runtime's engine, the shortcut most route handlers need."""
         return self.runtime.engine
 
 

@@ -65,6 +65,10 @@ class Authenticator:
         grants: Any = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        """Hold the credentials; ``clock`` (epoch seconds) replaces the wall clock in tests.
+
+        Bearer tokens are kept only as SHA-256 digests.
+        """
         self._access_keys = dict(access_keys or {})
         # Compared as digests: equal length, so the comparison time says nothing about length.
         self._token_digests = [hashlib.sha256(t.encode()).digest() for t in tokens]
@@ -73,6 +77,7 @@ class Authenticator:
 
     @property
     def schemes(self) -> list[str]:
+        """The schemes this server accepts (``"sigv4"``, ``"token"``), for startup messages."""
         return (["sigv4"] if self._access_keys else []) + (["token"] if self._token_digests else [])
 
     def _now(self) -> datetime:
@@ -155,8 +160,11 @@ def _authorize_worker(method: str, segments: list[str], bound_arn: str | None) -
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1); anything else, including
-    ``0.0.0.0``, ``::`` and host names, counts as reachable from the network."""
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1).
+
+    Anything else, including ``0.0.0.0``, ``::`` and host names, counts as reachable from the
+    network.
+    """
     name = host.strip().strip("[]").lower()
     if name == "localhost":
         return True
@@ -177,10 +185,11 @@ def parse_access_key(text: str) -> tuple[str, str]:
 
 
 def load_credentials_file(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Access keys from a file: ``ID:SECRET`` lines (``#`` comments), or the AWS shared
-    credentials format (``aws_access_key_id`` / ``aws_secret_access_key`` in any section).
+    """Read operator access keys from a file.
 
-    The file must not be readable by other users (worker processes run as one of them).
+    The file holds ``ID:SECRET`` lines (``#`` comments), or is in the AWS shared credentials format
+    (``aws_access_key_id`` / ``aws_secret_access_key`` in any section). It must not be readable
+    by other users (worker processes run as one of them).
     """
     file = Path(path)
     mode = file.stat().st_mode

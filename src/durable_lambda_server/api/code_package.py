@@ -34,8 +34,10 @@ MAX_UNZIPPED_BYTES = 262_144_000  # Lambda's limit for a function's unzipped dep
 
 
 def decode_zip(code: Any) -> bytes:
-    """``Code.ZipFile`` (base64 in the JSON body) as bytes; other code sources are unsupported.
-    UpdateFunctionCode carries ``ZipFile`` at the top level: pass its body."""
+    """Decode ``Code.ZipFile`` (base64 in the JSON body); other code sources are unsupported.
+
+    UpdateFunctionCode carries ``ZipFile`` at the top level: pass its body.
+    """
     if not isinstance(code, dict):
         raise InvalidParameterValueException("Code is required")
     zipped = code.get("ZipFile")
@@ -54,8 +56,11 @@ def decode_zip(code: Any) -> bytes:
 
 
 def check_zip(data: bytes) -> zipfile.ZipFile:
-    """``data`` opened as a zip archive, refused if corrupt, too large or holding a member path
-    that would land outside the code directory (``..`` or absolute)."""
+    """Open ``data`` as a zip archive, refusing it if it is unsafe to unpack.
+
+    Refused when corrupt, too large or holding a member path that would land outside the code
+    directory (``..`` or absolute).
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -78,8 +83,10 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
 
 
 def extract_code(state_dir: Path, name: str, data: bytes) -> Path:
-    """Unpacks ``data`` into the next free ``<state_dir>/functions/<name>/<n>/`` (``name`` has
-    been validated as ``[a-zA-Z0-9-_]``, so it is one path segment)."""
+    """Unpack ``data`` into the next free ``<state_dir>/functions/<name>/<n>/``.
+
+    ``name`` has been validated as ``[a-zA-Z0-9-_]``, so it is one path segment.
+    """
     archive = check_zip(data)
     base = state_dir / "functions" / name
     base.mkdir(parents=True, exist_ok=True)
@@ -109,8 +116,10 @@ def extract_code(state_dir: Path, name: str, data: bytes) -> Path:
 
 
 def handler_spec(code_dir: Path, handler: Any) -> str:
-    """Lambda ``module.function`` (module may be dotted or a path) ->
-    ``<code_dir>/module.py:function``."""
+    """Map a Lambda ``module.function`` handler to the spec ``<code_dir>/module.py:function``.
+
+    The module part may be dotted (``pkg.module``) or a path (``pkg/module``).
+    """
     if (
         not isinstance(handler, str)
         or "." not in handler
@@ -145,6 +154,7 @@ def code_dir_of(record: FunctionRecord) -> Path | None:
 
 
 def code_fields(data: bytes) -> dict[str, Any]:
+    """The ``CodeSha256`` and ``CodeSize`` that FunctionConfiguration reports for a zip."""
     return {
         "CodeSha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
         "CodeSize": len(data),

@@ -56,6 +56,7 @@ def check_function_name(value: Any) -> str:
 
 
 def check_int(body: dict[str, Any], key: str, low: int, high: int) -> int | None:
+    """``body[key]`` as an integer in ``[low, high]``, or None when absent (bools are refused)."""
     value = body.get(key)
     if value is None:
         return None
@@ -65,14 +66,17 @@ def check_int(body: dict[str, Any], key: str, low: int, high: int) -> int | None
 
 
 def check_timeout(body: dict[str, Any]) -> int | None:
+    """``Timeout`` in seconds (1-900, Lambda's limit), or None when absent."""
     return check_int(body, "Timeout", 1, MAX_TIMEOUT)
 
 
 def check_memory(body: dict[str, Any]) -> int | None:
+    """``MemorySize`` in MB (128-10240, Lambda's range), or None when absent."""
     return check_int(body, "MemorySize", MIN_MEMORY, MAX_MEMORY)
 
 
 def check_runtime(value: Any) -> str:
+    """``Runtime``, which must be one of the Python runtimes: nothing else can run here."""
     if not isinstance(value, str) or not value:
         raise _bad(
             "Runtime and Handler are mandatory parameters for functions created with "
@@ -87,6 +91,7 @@ def check_runtime(value: Any) -> str:
 
 
 def check_handler(value: Any) -> str:
+    """``Handler`` in Lambda's ``module.function`` form (at most 128 characters, no spaces)."""
     if not isinstance(value, str) or not value:
         raise _bad(
             "Runtime and Handler are mandatory parameters for functions created with "
@@ -101,6 +106,7 @@ def check_handler(value: Any) -> str:
 
 
 def check_role(value: Any) -> str:
+    """``Role``, which must look like an IAM role ARN; it is stored and echoed, never assumed."""
     if not isinstance(value, str) or not _ROLE.fullmatch(value):
         raise _bad(
             f"Role must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {value!r}"
@@ -109,6 +115,7 @@ def check_role(value: Any) -> str:
 
 
 def check_description(value: Any) -> str:
+    """``Description`` (at most 256 characters); absent becomes ``""``."""
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > 256:
@@ -141,8 +148,10 @@ def check_environment(value: Any) -> dict[str, str]:
 
 
 def check_durable_config(value: Any, current: tuple[int, int] | None = None) -> tuple[int, int]:
-    """``DurableConfig`` -> (ExecutionTimeout, RetentionPeriodInDays); absent members keep
-    ``current`` (or the defaults 86400 s / 14 days)."""
+    """``DurableConfig`` -> (ExecutionTimeout, RetentionPeriodInDays).
+
+    Absent members keep ``current`` (or the defaults 86400 s / 14 days).
+    """
     if not isinstance(value, dict):
         raise _bad("DurableConfig must be an object")
     timeout = check_int(value, "ExecutionTimeout", 1, 31_622_400)
@@ -155,6 +164,7 @@ def check_durable_config(value: Any, current: tuple[int, int] | None = None) -> 
 
 
 def check_architectures(value: Any) -> list[str] | None:
+    """``Architectures`` (exactly one of ``x86_64``, ``arm64``), or None when absent."""
     if value is None:
         return None
     if not isinstance(value, list) or len(value) != 1 or value[0] not in ("x86_64", "arm64"):

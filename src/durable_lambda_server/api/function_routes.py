@@ -1,7 +1,9 @@
-"""Function management under ``/2015-03-31/`` (lambda-api.md §2, §5): CreateFunction,
-GetFunction(Configuration), UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-ListFunctions, PublishVersion, ListVersionsByFunction and Put/Get/DeleteFunctionConcurrency; the
-alias operations are in ``alias_routes`` and served from the same table.
+"""Function management operations under ``/2015-03-31/`` (lambda-api.md §2, §5).
+
+CreateFunction, GetFunction(Configuration), UpdateFunctionCode, UpdateFunctionConfiguration,
+DeleteFunction, ListFunctions, PublishVersion, ListVersionsByFunction and
+Put/Get/DeleteFunctionConcurrency; the alias operations are in ``alias_routes`` and served from
+the same table.
 
 Functions created here are durable when the request carries ``DurableConfig`` and plain
 otherwise; they run in worker processes (the server's runtime is opened with the process
@@ -69,8 +71,10 @@ def function_name(params: dict[str, str]) -> str:
 
 
 def qualified_name(request: Request, params: dict[str, str]) -> tuple[str, str | None]:
-    """(name, qualifier) from the path (``name:qualifier`` or an ARN) and the ``Qualifier``
-    query."""
+    """(name, qualifier) from the path (``name:qualifier`` or an ARN) and ``?Qualifier=``.
+
+    The two must agree when both are given, as in Lambda.
+    """
     name, inline = functions.parse_function_ref(params["FunctionName"])
     query = request.query_params.get("Qualifier") or None
     if query is not None and inline is not None and query != inline:
@@ -100,8 +104,10 @@ def _text(body: dict[str, Any], key: str) -> str | None:
 def _describe(
     ctx: ApiContext, name: str, qualifier: str | None
 ) -> tuple[FunctionRecord, str | None]:
-    """The version ``qualifier`` names (an alias: the version it points at, no traffic split) and
-    the qualifier for its ARN."""
+    """The version ``qualifier`` names and the qualifier for its ARN.
+
+    An alias resolves to the version it points at, ignoring any traffic split.
+    """
     engine = ctx.engine
     if qualifier is None or qualifier == "$LATEST" or qualifier.isdigit():
         return engine.get_function(name, qualifier), (qualifier if qualifier == "$LATEST" else None)

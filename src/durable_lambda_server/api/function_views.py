@@ -1,5 +1,8 @@
-"""How the HTTP API renders functions and aliases: ``FunctionConfiguration`` and
-``AliasConfiguration`` as Lambda returns them, revision ids and ``LastModified`` stamps."""
+"""How the HTTP API renders functions and aliases.
+
+``FunctionConfiguration`` and ``AliasConfiguration`` as Lambda returns them, revision ids and
+``LastModified`` stamps.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +27,16 @@ _NOT_LISTED = (
 
 
 def new_revision() -> str:
+    """A fresh ``RevisionId`` (a UUID), as Lambda issues one on every change."""
     return str(uuid.uuid4())
 
 
 def last_modified(ms: int | None = None) -> str:
+    """A ``LastModified`` string in Lambda's format (``2019-10-22T19:53:36.106+0000``).
+
+    Lambda models it as a plain string, not a timestamp (lambda-api.md §0.4). ``ms`` is epoch
+    milliseconds; None means now.
+    """
     moment = datetime.now(UTC) if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
@@ -35,9 +44,11 @@ def last_modified(ms: int | None = None) -> str:
 def function_configuration(
     record: FunctionRecord, *, qualifier: str | None = None, listed: bool = False
 ) -> dict[str, Any]:
-    """A ``FunctionConfiguration`` for ``record``. The ARN is qualified for published versions,
-    or with ``qualifier`` (the alias or ``$LATEST`` the caller named); ``listed`` leaves out
-    what ListFunctions omits."""
+    """The ``FunctionConfiguration`` Lambda would return for ``record``.
+
+    The ARN is qualified for published versions, or with ``qualifier`` (the alias or ``$LATEST``
+    the caller named); ``listed`` leaves out what ListFunctions omits.
+    """
     api = dict(record.api_config or {})
     arn = record.function_arn
     if qualifier is not None:
@@ -76,6 +87,7 @@ def function_configuration(
 
 
 def alias_configuration(function_arn: str, alias: dict[str, Any]) -> dict[str, Any]:
+    """The ``AliasConfiguration`` Lambda returns: the stored alias plus its ARN and revision."""
     out = dict(alias)
     out["AliasArn"] = f"{function_arn}:{alias['Name']}"
     out["RevisionId"] = functions.alias_revision(alias)

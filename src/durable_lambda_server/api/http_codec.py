@@ -43,17 +43,22 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class UnknownOperationException(LambdaApiError):  # noqa: N818  (AWS's code for unknown routes)
+    """404 for a method and path that name no Lambda operation we serve."""
+
     status = 404
     fault = "User"
 
 
 def new_request_id() -> str:
+    """A fresh ``x-amzn-RequestId``, which botocore reports as ``ResponseMetadata.RequestId``."""
     return str(uuid.uuid4())
 
 
 def to_wire(value: Any) -> Any:
-    """Copies ``value`` with every ``*Timestamp`` integer converted from epoch ms to epoch
-    seconds."""
+    """Copy ``value`` with every ``*Timestamp`` integer converted from epoch ms to epoch seconds.
+
+    botocore reads JSON timestamps as epoch seconds and breaks on milliseconds.
+    """
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -68,10 +73,15 @@ def to_wire(value: Any) -> Any:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response of ``body`` with its timestamps converted for the wire (``to_wire``)."""
     return JSONResponse(to_wire(body), status_code=status, headers=headers)
 
 
 def error_response(err: LambdaApiError, request_id: str) -> Response:
+    """The Lambda-style error response botocore decodes into ``client.exceptions.<Name>``.
+
+    The code travels in ``x-amzn-ErrorType`` as well as in the body (lambda-api.md §1.4).
+    """
     return JSONResponse(
         err.to_body(),
         status_code=err.status,
@@ -105,6 +115,7 @@ async def read_json(request: Request, *, allow_empty: bool = True) -> Any:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is ``{}``, any other JSON value a 400."""
     body = await read_json(request)
     if body is None:
         return {}
@@ -116,6 +127,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 
 
 def int_query(request: Request, key: str) -> int | None:
+    """The query parameter ``key`` as an integer, or None when absent or empty."""
     raw = request.query_params.get(key)
     if raw is None or raw == "":
         return None
@@ -126,6 +138,7 @@ def int_query(request: Request, key: str) -> int | None:
 
 
 def bool_query(request: Request, key: str, default: bool = False) -> bool:
+    """The query parameter ``key`` as botocore sends booleans (``true``/``false``, any case)."""
     raw = request.query_params.get(key)
     if raw is None or raw == "":
         return default
@@ -157,8 +170,11 @@ def time_query_ms(request: Request, key: str) -> int | None:
 
 
 def page(items: list[Any], request: Request, key: str, *, max_page: int = 50) -> dict[str, Any]:
-    """One page of a function-management list: ``Marker`` is an offset, ``MaxItems`` 1-10000
-    (as the model allows) but at most ``max_page`` items come back (lambda-api.md §5.1)."""
+    """One page of a function-management list, under ``key``, with ``NextMarker`` if more remain.
+
+    ``Marker`` is an offset; ``MaxItems`` may be 1-10000 (as the model allows) but at most
+    ``max_page`` items come back (lambda-api.md §5.1).
+    """
     from durable_lambda_server.engine import parse_marker
 
     start = parse_marker(request.query_params.get("Marker") or None)

@@ -1,4 +1,4 @@
-"""AWS Signature Version 4 verification (the ``Authorization`` header form) for the Lambda API.
+r"""AWS Signature Version 4 verification (the ``Authorization`` header form) for the Lambda API.
 
 The server recomputes the signature botocore (boto3, the aws CLI) sent and compares it in
 constant time. The canonical request is built from what arrived on the wire:
@@ -16,7 +16,7 @@ constant time. The canonical request is built from what arrived on the wire:
   sent when present (botocore then signs that value) but must equal the real hash, so an
   ``UNSIGNED-PAYLOAD`` request is refused: every body is integrity-protected.
 
-String to sign: ``AWS4-HMAC-SHA256\\n<X-Amz-Date>\\n<date>/<region>/<service>/aws4_request\\n
+String to sign: ``AWS4-HMAC-SHA256\n<X-Amz-Date>\n<date>/<region>/<service>/aws4_request\n
 hex(sha256(canonical request))``; the key is ``HMAC("AWS4"+secret, date)`` chained through
 region, service and ``aws4_request``. The scope's service must be ``lambda``; its region is
 whatever the client configured (it only feeds the key). ``X-Amz-Date`` must be within 15 minutes
@@ -74,23 +74,23 @@ class _AuthError(LambdaApiError):
 
 
 class MissingAuthenticationTokenException(_AuthError):  # noqa: N818  (AWS's code)
-    pass
+    """No ``Authorization`` header: the request carries no credentials at all."""
 
 
 class IncompleteSignatureException(_AuthError):  # noqa: N818
-    pass
+    """A malformed or unsupported ``Authorization`` header, or a required part missing."""
 
 
 class InvalidSignatureException(_AuthError):  # noqa: N818
-    pass
+    """A signature that does not match, is scoped wrongly, or is outside the clock skew."""
 
 
 class UnrecognizedClientException(_AuthError):  # noqa: N818
-    pass
+    """An access key id or bearer token the server does not know."""
 
 
 class AccessDeniedException(_AuthError):  # noqa: N818
-    pass
+    """A known credential used outside what it grants (a worker key off its execution)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,7 @@ class SignedRequest:
     body: bytes
 
     def header_values(self, name: str) -> list[str]:
+        """Every value of the lower-case header ``name``, in arrival order."""
         return [value for key, value in self.headers if key == name]
 
 
@@ -120,6 +121,7 @@ class Authorization:
 
     @property
     def scope(self) -> str:
+        """The credential scope ``<date>/<region>/<service>/aws4_request`` of the string to sign."""
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
 
@@ -161,8 +163,10 @@ def parse_authorization(header: str) -> Authorization:
 
 
 def check_date(auth: Authorization, request: SignedRequest, now: datetime) -> str:
-    """The request's ``X-Amz-Date`` after checking it against the scope and the clock (done
-    before the body is read, so stale or foreign requests cost nothing)."""
+    """The request's ``X-Amz-Date``, checked against the credential scope and the clock.
+
+    Called before the body is read, so stale or foreign requests cost nothing.
+    """
     if auth.service != SERVICE:
         raise InvalidSignatureException(
             f"Credential should be scoped to correct service: '{SERVICE}'."
@@ -260,6 +264,7 @@ def payload_hash(request: SignedRequest, signed_headers: tuple[str, ...]) -> str
 
 
 def canonical_request(request: SignedRequest, signed_headers: tuple[str, ...]) -> str:
+    """The SigV4 canonical request, rebuilt from the request as it arrived (module docstring)."""
     return "\n".join(
         [
             request.method.upper(),
@@ -273,11 +278,13 @@ def canonical_request(request: SignedRequest, signed_headers: tuple[str, ...]) -
 
 
 def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:
+    """The SigV4 string to sign: algorithm, date, scope and the canonical request's hash."""
     digest = hashlib.sha256(canonical.encode("utf-8", errors="surrogateescape")).hexdigest()
     return "\n".join([ALGORITHM, amz_date, scope, digest])
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The SigV4 signing key: ``AWS4<secret>`` HMAC-chained through date, region and service."""
     key = ("AWS4" + secret).encode("utf-8")
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
@@ -285,8 +292,10 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 def verify(auth: Authorization, request: SignedRequest, secret: str, amz_date: str) -> None:
-    """Recomputes the signature with ``secret``; a mismatch is ``InvalidSignatureException``.
-    Call ``check_date`` first (it yields ``amz_date``)."""
+    """Recompute the signature with ``secret``; a mismatch is ``InvalidSignatureException``.
+
+    Call ``check_date`` first (it yields ``amz_date``).
+    """
     to_sign = string_to_sign(amz_date, auth.scope, canonical_request(request, auth.signed_headers))
     key = signing_key(secret, auth.date, auth.region, auth.service)
     expected = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()

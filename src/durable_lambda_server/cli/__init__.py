@@ -1,0 +1,1 @@
+"""The ``durable-lambda`` command line: run, inspect, serve and deploy durable functions."""

@@ -1,5 +1,7 @@
-"""``durable-lambda deploy template.yaml``: every ``AWS::Serverless::Function`` of a SAM template
-to a running ``durable-lambda serve`` (or any Lambda API endpoint), through boto3.
+"""``durable-lambda deploy template.yaml``: deploy a SAM template's functions through boto3.
+
+Every ``AWS::Serverless::Function`` of the template goes to a running ``durable-lambda serve``
+(or any Lambda API endpoint).
 
 The template is loaded and validated completely before the first request, so a bad template
 deploys nothing. Each function is created, or its code (when the zip's SHA-256 differs) and
@@ -35,6 +37,7 @@ class DeployError(Exception):
 
 
 def add_parser(sub: Any) -> None:
+    """Add the ``deploy`` subcommand and its options to the CLI's subparsers."""
     deploy = sub.add_parser("deploy", help="deploy a SAM template's functions to a running server")
     deploy.add_argument(
         "template", nargs="?", default="template.yaml", help="SAM template (default: template.yaml)"
@@ -88,8 +91,11 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 
 def zip_directory(directory: Path) -> bytes:
-    """The files under ``directory`` as a zip that depends only on their paths, contents and
-    modes."""
+    """The files under ``directory`` as a reproducible zip.
+
+    The archive depends only on the files' paths, contents and modes (fixed timestamps, sorted
+    order), so an unchanged directory gives the same ``CodeSha256`` and is not re-uploaded.
+    """
     files: list[tuple[str, Path]] = []
     for path in directory.rglob("*"):
         relative = path.relative_to(directory)
@@ -333,6 +339,7 @@ def _call(action: Any, what: str) -> Any:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    """``durable-lambda deploy``: deploy the template to the endpoint and print what changed."""
     import boto3
 
     template = Path(args.template)

@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``durable-lambda`` command line ``argv`` and return its exit status.
+
+    The boundary where errors become one line on stderr: 2 for usage errors, 1 for failures.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     args.db = str(Path(args.db))

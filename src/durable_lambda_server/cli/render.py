@@ -25,6 +25,7 @@ _STATUS_STYLE = {
 
 
 def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON, for ``--json`` output that scripts read."""
     print(json.dumps(value, indent=2, default=str))
 
 
@@ -66,6 +67,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def print_history(events: list[dict[str, Any]]) -> None:
+    """Print an execution's history events as a table, one row per event."""
     table = Table(title="History", show_lines=False)
     for column in ("#", "time", "event", "sub type", "name", "details"):
         table.add_column(column)
@@ -82,6 +84,7 @@ def print_history(events: list[dict[str, Any]]) -> None:
 
 
 def print_execution(execution: dict[str, Any]) -> None:
+    """Print an execution's ARN, coloured status, and its result or error."""
     status = str(execution.get("Status"))
     console.print(f"[bold]Execution[/bold] {execution.get('DurableExecutionArn')}")
     console.print(f"  status: [{_STATUS_STYLE.get(status, 'white')}]{status}[/]")
@@ -93,11 +96,13 @@ def print_execution(execution: dict[str, Any]) -> None:
 
 
 def print_outcome(execution: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    """Print an execution followed by its history."""
     print_execution(execution)
     print_history(events)
 
 
 def print_executions(items: list[dict[str, Any]]) -> None:
+    """Print a list of executions as a table: name, status, start time, function, ARN."""
     table = Table(title="Executions")
     for column in ("name", "status", "started", "function", "arn"):
         table.add_column(column)

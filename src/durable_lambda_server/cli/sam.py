@@ -1,5 +1,7 @@
-"""Loading a SAM template for ``durable-lambda deploy``: YAML with CloudFormation tags, Globals,
-Parameters and the intrinsic functions that wire functions to each other.
+"""Loading a SAM template for ``durable-lambda deploy``.
+
+YAML with CloudFormation tags, Globals, Parameters and the intrinsic functions that wire functions
+to each other.
 
 Only what a function needs is resolved (Handler, CodeUri, Runtime, Timeout, MemorySize,
 Environment, DurableConfig, AutoPublishAlias, FunctionName, Description): other properties

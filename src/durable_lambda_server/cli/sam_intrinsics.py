@@ -1,5 +1,6 @@
-"""CloudFormation intrinsic functions in a SAM template: ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``,
-``Fn::Join`` (and ``AWS::NoValue``), resolved against a parsed ``Stack``.
+"""CloudFormation intrinsic functions in a SAM template, resolved against a parsed ``Stack``.
+
+``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` and ``Fn::Join`` (and ``AWS::NoValue``).
 
 Also home to ``Stack`` and ``TemplateError``, which both the template loader (``sam.py``) and the
 resolution here need.
@@ -39,6 +40,7 @@ class Stack:
     stack_name: str = "durable-lambda"
 
     def function_arn(self, logical_id: str) -> str:
+        """The ARN ``!GetAtt <logical_id>.Arn`` names, in the stack's region and account."""
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.names[logical_id]}"
 
 
@@ -124,6 +126,7 @@ def _sub(stack: Stack, value: Any, where: str, names_only: bool) -> str:
 
 
 def text(value: Any, where: str) -> str:
+    """``value`` as a string (numbers are converted); ``where`` names the property in errors."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise TemplateError(f"{where}: expected a string, got {value!r}")
     return str(value)

@@ -26,6 +26,7 @@ log = logging.getLogger("durable_lambda.serve")
 
 
 def add_parser(sub: Any) -> None:
+    """Add the ``serve`` subcommand and its options to the CLI's subparsers."""
     serve = sub.add_parser("serve", help="serve the Lambda API (boto3-compatible) over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=9000, help="TCP port (default: 9000)")
@@ -92,8 +93,11 @@ def add_parser(sub: Any) -> None:
 
 @dataclass
 class Security:
-    """What ``build_security`` decided: the authenticator (None = open API) and the keyword
-    arguments for the runtime's worker processes (``Runtime.worker_options``)."""
+    """What ``build_security`` decided, for ``cmd_serve`` to apply.
+
+    The authenticator (None = open API), the keyword arguments for the runtime's worker processes
+    (``Runtime.worker_options``) and the lines logged at startup.
+    """
 
     authenticator: Any = None
     worker_options: dict[str, Any] = field(default_factory=dict)
@@ -165,9 +169,12 @@ def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
 def _worker_identity(
     args: argparse.Namespace, state_dir: Path, summary: list[str], strict: bool
 ) -> dict[str, Any]:
-    """``worker_uid``/``worker_gid`` for the runtime. ``strict`` (authentication on, or an explicit
-    ``--worker-user``): a state directory the worker user cannot reach is an error; otherwise (a
-    loopback development server) it is a warning and workers keep the server's user."""
+    """``worker_uid``/``worker_gid`` for the runtime.
+
+    ``strict`` (authentication on, or an explicit ``--worker-user``): a state directory the worker
+    user cannot reach is an error; otherwise (a loopback development server) it is a warning and
+    workers keep the server's user.
+    """
     from durable_lambda_server.cli.commands import UserError
     from durable_lambda_server.runtime.sandbox import resolve_user, unreachable_dir
 
@@ -219,6 +226,10 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """``durable-lambda serve``: open the runtime on ``--db`` and serve the API until interrupted.
+
+    Security is settled first (``build_security``), so a misconfigured server never starts.
+    """
     from durable_lambda_server.cli.commands import UserError
 
     try:

@@ -44,6 +44,7 @@ def _callback_op(tx: Transaction, callback_id: Any) -> tuple[ExecutionRow, dict[
 def send_callback_success(
     r: EngineResources, callback_id: str, result: bytes | None = None
 ) -> None:
+    """SendDurableExecutionCallbackSuccess: completes the callback with ``result`` (UTF-8)."""
     if result is not None and len(result) > MAX_PAYLOAD_BYTES:
         raise RequestTooLargeException(f"Callback result is larger than {MAX_PAYLOAD_BYTES} bytes")
     try:
@@ -68,6 +69,7 @@ def send_callback_success(
 def send_callback_failure(
     r: EngineResources, callback_id: str, error: dict[str, Any] | None = None
 ) -> None:
+    """SendDurableExecutionCallbackFailure: fails the callback with ``error``."""
     err = parse_error_object(error) if error is not None else {}
     with r.write() as tx:
         ex, op = _callback_op(tx, callback_id)
@@ -80,6 +82,7 @@ def send_callback_failure(
 
 
 def send_callback_heartbeat(r: EngineResources, callback_id: str) -> None:
+    """SendDurableExecutionCallbackHeartbeat: restarts the callback's heartbeat timeout, if any."""
     with r.write() as tx:
         ex, op = _callback_op(tx, callback_id)
         found = tx.get_callback(callback_id)

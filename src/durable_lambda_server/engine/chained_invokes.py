@@ -1,5 +1,7 @@
-"""Chained invokes: a durable target runs as its own execution, a plain one as one invocation, and
-the child's outcome completes the caller's CHAINED_INVOKE operation.
+"""Chained invokes: run a CHAINED_INVOKE's target, then complete the operation with its outcome.
+
+A durable target runs as its own execution, a plain one as one invocation, and the child's
+outcome completes the caller's CHAINED_INVOKE operation.
 
 A child that finishes while its caller still holds a live lease is not recorded at once: on
 Lambda the result arrives after the caller's invocation has ended, and the history must show
@@ -24,8 +26,11 @@ __all__ = ["apply_finished_children", "finish", "start"]
 
 
 def start(r: EngineResources, arn: str, effect: StartChainedInvoke) -> None:
-    """Starts the target of execution ``arn``'s CHAINED_INVOKE ``effect.op_id``; a target that
-    cannot start (unknown function, bad payload) fails the operation and the caller goes on."""
+    """Starts the target of execution ``arn``'s CHAINED_INVOKE ``effect.op_id``.
+
+    A target that cannot start (unknown function, bad payload) fails the operation and the
+    caller goes on.
+    """
     from durable_lambda_server.engine.checkpoint.operations.invoke import resolve_target
     from durable_lambda_server.engine.executions import start_execution
 
@@ -111,8 +116,11 @@ def apply_finished_children(w: ExecutionWriter) -> int:
 
 
 def finish(r: EngineResources, child: ExecutionRow) -> None:
-    """Records the outcome of ``child`` (just finished) on its caller's CHAINED_INVOKE, unless the
-    caller's invocation still runs (then ``apply_finished_children`` records it at completion)."""
+    """Records the outcome of ``child`` (just finished) on its caller's CHAINED_INVOKE.
+
+    Unless the caller's invocation still runs: then ``apply_finished_children`` records it when
+    that invocation completes.
+    """
     parent_arn, op_id = child.parent_arn, child.parent_op_id
     if not parent_arn or not op_id:
         return

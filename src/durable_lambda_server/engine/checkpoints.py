@@ -28,6 +28,7 @@ __all__ = ["checkpoint", "checkpoint_updates"]
 
 # -- checkpoint --------------------------------------------------------------------------
 def checkpoint(r: EngineResources, arn: str, body: dict[str, Any]) -> dict[str, Any]:
+    """CheckpointDurableExecution: applies the body's updates, answers the new token and state."""
     token, updates, client_token = parse_checkpoint_body(body)
     return _checkpoint(r, arn, token, updates, client_token)
 
@@ -39,8 +40,11 @@ def checkpoint_updates(
     updates: Sequence[OperationUpdate],
     client_token: str | None = None,
 ) -> dict[str, Any]:
-    """``checkpoint`` for in-process callers holding ``OperationUpdate`` objects (the thread
-    invoker's SDK): checked by the same rules, without building and parsing the wire body."""
+    """``checkpoint`` for in-process callers holding ``OperationUpdate`` objects.
+
+    The thread invoker's SDK: checked by the same rules, without building and parsing the wire
+    body.
+    """
     token, checked, client_token = check_checkpoint(token, updates, client_token)
     return _checkpoint(r, arn, token, checked, client_token)
 

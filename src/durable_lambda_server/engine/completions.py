@@ -47,6 +47,10 @@ def finish_execution(
     result: str | None = None,
     error: dict[str, Any] | None = None,
 ) -> None:
+    """Ends the execution with ``status``: its operation, event, row, and cancelled timers.
+
+    A child of a CHAINED_INVOKE also asks (an effect) for its caller's operation to complete.
+    """
     ex = w.ex
     op = w.get_op(ex.execution_id)
     if op is not None:

@@ -70,8 +70,10 @@ def after_commit(
     *,
     notify: bool = True,
 ) -> None:
-    """What follows a committed transaction of ``w``: its effects, then (unless ``notify`` is
-    False) a wake-up of the listeners (the dispatcher)."""
+    """What follows a committed transaction of ``w``: its effects, then a wake-up.
+
+    The wake-up of the listeners (the dispatcher) is skipped when ``notify`` is False.
+    """
     apply_effects(r, arn, w.ex, w.effects)
     if notify:
         r.notify()

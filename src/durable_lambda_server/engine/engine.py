@@ -54,6 +54,7 @@ class Engine:
         account_id: str = "000000000000",
         max_operations: int = DEFAULT_MAX_OPERATIONS,
     ) -> None:
+        """Builds the ``EngineResources`` the use cases share (see ``EngineResources``)."""
         self._r = EngineResources(
             store,
             clock=clock,
@@ -62,37 +63,17 @@ class Engine:
             account_id=account_id,
             max_operations=max_operations,
         )
-
-    # -- what the engine was built with -----------------------------------------------------
-    @property
-    def resources(self) -> EngineResources:
-        return self._r
-
-    @property
-    def store(self) -> Store:
-        return self._r.store
-
-    @property
-    def clock(self) -> Clock:
-        return self._r.clock
-
-    @property
-    def ids(self) -> IdSource:
-        return self._r.ids
-
-    @property
-    def region(self) -> str:
-        return self._r.region
-
-    @property
-    def account_id(self) -> str:
-        return self._r.account_id
-
-    @property
-    def max_operations(self) -> int:
-        return self._r.max_operations
+        # What the engine was built with, for its callers (read them; do not reassign).
+        self.resources = self._r
+        self.store: Store = self._r.store  # every use case's transactions run on it
+        self.clock: Clock = self._r.clock  # a SkippingClock under time skipping
+        self.ids: IdSource = self._r.ids  # tokens, callback ids, execution ids
+        self.region = region
+        self.account_id = account_id
+        self.max_operations = max_operations  # the most operations one execution may hold
 
     def function_arn(self, name: str) -> str:
+        """The unqualified ARN of function ``name``."""
         return self._r.function_arn(name)
 
     def add_listener(self, listener: Callable[[], None]) -> None:
@@ -104,6 +85,7 @@ class Engine:
         return self._r.shared_commit()
 
     def close(self) -> None:
+        """Closes the store."""
         self._r.store.close()
 
     # -- executions ------------------------------------------------------------------------------
@@ -115,17 +97,19 @@ class Engine:
         parent: tuple[str, str] | None = None,
         claim_for: tuple[str, float] | None = None,
     ) -> StartResult:
-        """``claim_for=(owner, lease_seconds)``: a new execution is also claimed in the same..."""
+        """Starts an execution (the durable side of Invoke): ``executions.start_execution``."""
         return executions.start_execution(
             self._r, request=request, parent=parent, claim_for=claim_for
         )
 
     def stop_execution(self, arn: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
+        """StopDurableExecution: ends a running execution as STOPPED."""
         return executions.stop_execution(self._r, arn=arn, error=error)
 
     # -- checkpoints -----------------------------------------------------------------------------
 
     def checkpoint(self, arn: str, body: dict[str, Any]) -> dict[str, Any]:
+        """CheckpointDurableExecution: applies a checkpoint body and answers the new state."""
         return checkpoints.checkpoint(self._r, arn=arn, body=body)
 
     def checkpoint_updates(
@@ -135,7 +119,7 @@ class Engine:
         updates: Sequence[OperationUpdate],
         client_token: str | None = None,
     ) -> dict[str, Any]:
-        """``checkpoint`` for in-process callers holding ``OperationUpdate`` objects (the..."""
+        """``checkpoint`` for in-process callers that hold the SDK's ``OperationUpdate`` objects."""
         return checkpoints.checkpoint_updates(
             self._r, arn=arn, token=token, updates=updates, client_token=client_token
         )
@@ -143,17 +127,21 @@ class Engine:
     # -- callbacks -------------------------------------------------------------------------------
 
     def send_callback_success(self, callback_id: str, result: bytes | None = None) -> None:
+        """SendDurableExecutionCallbackSuccess: completes a callback with its result."""
         return callbacks.send_callback_success(self._r, callback_id=callback_id, result=result)
 
     def send_callback_failure(self, callback_id: str, error: dict[str, Any] | None = None) -> None:
+        """SendDurableExecutionCallbackFailure: fails a callback with an error."""
         return callbacks.send_callback_failure(self._r, callback_id=callback_id, error=error)
 
     def send_callback_heartbeat(self, callback_id: str) -> None:
+        """SendDurableExecutionCallbackHeartbeat: restarts a callback's heartbeat timeout."""
         return callbacks.send_callback_heartbeat(self._r, callback_id=callback_id)
 
     # -- timers ----------------------------------------------------------------------------------
 
     def fire_due_timers(self, limit: int = 100) -> int:
+        """Applies up to ``limit`` due timers; returns how many fired."""
         return timers.fire_due_timers(self._r, limit=limit)
 
     # -- invocations and leases ------------------------------------------------------------------
@@ -175,7 +163,7 @@ class Engine:
     def release_dead_leases(
         self, owner_is_dead: Callable[[str], bool], *, forgive: Callable[[str], bool] | None = None
     ) -> list[str]:
-        """Ends now every live lease whose owner ``owner_is_dead`` proves gone (a runtime..."""
+        """Ends every live lease whose owner ``owner_is_dead`` proves gone; returns the ARNs."""
         return leases.release_dead_leases(self._r, owner_is_dead=owner_is_dead, forgive=forgive)
 
     def complete_invocation(
@@ -188,7 +176,7 @@ class Engine:
         ended_ms: int | None = None,
         on_terminal: Callable[[dict[str, Any]], None] | None = None,
     ) -> bool:
-        """``on_terminal``: called after the commit with what ``get_execution`` would return..."""
+        """Records an invocation's outcome, fenced by its lease (False when fenced off)."""
         return invocations.complete_invocation(
             self._r,
             ticket=ticket,
@@ -210,7 +198,7 @@ class Engine:
         started_ms: int | None = None,
         ended_ms: int | None = None,
     ) -> InvocationTicket | None:
-        """``complete_invocation`` and ``claim_invocation`` in one transaction: the dispatcher..."""
+        """Records an invocation's outcome and claims the next runnable one in one commit."""
         return invocations.complete_and_claim(
             self._r,
             ticket=ticket,
@@ -225,12 +213,13 @@ class Engine:
     # -- retention -------------------------------------------------------------------------------
 
     def delete_expired_executions(self, limit: int = 100) -> int:
-        """Retention: deletes up to ``limit`` executions that finished more than their..."""
+        """Deletes up to ``limit`` executions past their retention period; returns how many."""
         return retention.delete_expired_executions(self._r, limit=limit)
 
     # -- reads -----------------------------------------------------------------------------------
 
     def get_execution(self, arn: str) -> dict[str, Any]:
+        """GetDurableExecution: the execution with its input, result and error."""
         return queries.get_execution(self._r, arn=arn)
 
     def list_executions(
@@ -245,6 +234,7 @@ class Engine:
         max_items: int | None = None,
         reverse: bool = False,
     ) -> dict[str, Any]:
+        """ListDurableExecutionsByFunction: one page of executions matching the filters."""
         return queries.list_executions(
             self._r,
             function_name=function_name,
@@ -260,7 +250,7 @@ class Engine:
     def list_version_executions(
         self, function_name: str, version: str, **filters: Any
     ) -> dict[str, Any]:
-        """ListDurableExecutionsByFunction with a ``Qualifier``: only executions pinned to..."""
+        """ListDurableExecutionsByFunction with a ``Qualifier``: one version's executions."""
         return queries.list_version_executions(
             self._r, function_name=function_name, version=version, **filters
         )
@@ -274,6 +264,7 @@ class Engine:
         max_items: int | None = None,
         reverse: bool = False,
     ) -> dict[str, Any]:
+        """GetDurableExecutionHistory: one page of an execution's events."""
         return queries.get_history(
             self._r,
             arn=arn,
@@ -290,24 +281,27 @@ class Engine:
         marker: str | None = None,
         max_items: int | None = None,
     ) -> dict[str, Any]:
+        """GetDurableExecutionState: one page of operations, for the current token's holder."""
         return queries.get_execution_state(
             self._r, arn=arn, checkpoint_token=checkpoint_token, marker=marker, max_items=max_items
         )
 
     def next_due_ms(self) -> int | None:
+        """When the earliest timer falls due, or None if none is scheduled."""
         return queries.next_due_ms(self._r)
 
     def dispatch_outlook(self) -> DispatchOutlook:
-        """What an idle dispatcher needs, read in one snapshot: whether anything is runnable..."""
+        """Whether anything is runnable, the next timer and the next lease expiry, in one read."""
         return queries.dispatch_outlook(self._r)
 
     # -- function registry -----------------------------------------------------------------------
 
     def put_function(self, record: FunctionRecord) -> None:
+        """Registers a function or replaces its ``$LATEST`` (an upsert, for embedding and tests)."""
         return registry.put_function(self._r, record=record)
 
     def get_function(self, name: str, qualifier: str | None = None) -> FunctionRecord:
-        """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and..."""
+        """The function at ``qualifier`` ($LATEST, a version or an alias); ARNs are accepted."""
         return registry.get_function(self._r, name=name, qualifier=qualifier)
 
     def list_functions(self) -> list[FunctionRecord]:
@@ -319,9 +313,11 @@ class Engine:
         return registry.delete_function(self._r, name=name)
 
     def publish_version(self, name: str) -> FunctionRecord:
+        """Publishes ``$LATEST`` as the next version, unconditionally."""
         return registry.publish_version(self._r, name=name)
 
     def list_versions(self, name: str) -> list[FunctionRecord]:
+        """ListVersionsByFunction: ``$LATEST``, then the published versions in order."""
         return registry.list_versions(self._r, name=name)
 
     def put_alias(
@@ -333,6 +329,7 @@ class Engine:
         routing: dict[str, float] | None = None,
         description: str = "",
     ) -> dict[str, Any]:
+        """Creates or replaces an alias (an upsert, for embedding and tests)."""
         return registry.put_alias(
             self._r,
             name=name,
@@ -343,12 +340,15 @@ class Engine:
         )
 
     def get_alias(self, name: str, alias: str) -> dict[str, Any]:
+        """GetAlias: an alias's version, description and routing."""
         return registry.get_alias(self._r, name=name, alias=alias)
 
     def delete_alias(self, name: str, alias: str) -> None:
+        """DeleteAlias: removes an alias."""
         return registry.delete_alias(self._r, name=name, alias=alias)
 
     def list_aliases(self, name: str) -> list[dict[str, Any]]:
+        """ListAliases: a function's aliases."""
         return registry.list_aliases(self._r, name=name)
 
     def create_function(self, record: FunctionRecord) -> None:
@@ -361,23 +361,27 @@ class Engine:
         change: Callable[[FunctionRecord], FunctionRecord],
         revision_id: str | None = None,
     ) -> FunctionRecord:
+        """UpdateFunctionCode / UpdateFunctionConfiguration: applies ``change`` to ``$LATEST``."""
         return registry.update_function(self._r, name=name, change=change, revision_id=revision_id)
 
     def publish_function_version(self, name: str, **preconditions: Any) -> FunctionRecord:
-        """PublishVersion (``description``, ``code_sha256``, ``revision_id``); unchanged ->..."""
+        """PublishVersion with its preconditions; unchanged code returns the newest version."""
         return registry.publish_function_version(self._r, name=name, **preconditions)
 
     def delete_function_version(self, name: str, qualifier: str) -> None:
+        """DeleteFunction with a version ``Qualifier``: deletes that published version."""
         return registry.delete_function_version(self._r, name=name, qualifier=qualifier)
 
     def create_alias(self, name: str, alias: str, version: str, **fields: Any) -> dict[str, Any]:
+        """CreateAlias: a new alias only (409 when it exists)."""
         return registry.create_alias(self._r, name=name, alias=alias, version=version, **fields)
 
     def update_alias(self, name: str, alias: str, **fields: Any) -> dict[str, Any]:
+        """UpdateAlias: changes the given fields of an alias."""
         return registry.update_alias(self._r, name=name, alias=alias, **fields)
 
     def put_function_concurrency(self, name: str, reserved: int) -> int:
-        """At most ``reserved`` invocations of ``name`` (every version) run at once; 0..."""
+        """PutFunctionConcurrency: at most ``reserved`` invocations of ``name`` run at once."""
         return registry.put_function_concurrency(self._r, name=name, reserved=reserved)
 
     def get_function_concurrency(self, name: str) -> int | None:
@@ -385,4 +389,5 @@ class Engine:
         return registry.get_function_concurrency(self._r, name=name)
 
     def delete_function_concurrency(self, name: str) -> None:
+        """DeleteFunctionConcurrency: the function draws on the unreserved pool again."""
         return registry.delete_function_concurrency(self._r, name=name)

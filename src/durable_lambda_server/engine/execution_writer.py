@@ -18,6 +18,7 @@ __all__ = ["ExecutionWriter", "error_details", "payload_details"]
 
 
 def payload_details(payload: str | None) -> dict[str, Any]:
+    """An event's ``Input`` / ``Result`` part: the payload, never truncated here."""
     out: dict[str, Any] = {"Truncated": False}
     if payload is not None:
         out["Payload"] = payload
@@ -25,10 +26,17 @@ def payload_details(payload: str | None) -> dict[str, Any]:
 
 
 def error_details(error: dict[str, Any] | None) -> dict[str, Any]:
+    """An event's ``Error`` part: the ``ErrorObject`` (empty if none), never truncated here."""
     return {"Payload": dict(error or {}), "Truncated": False}
 
 
 class ExecutionWriter:
+    """One transaction's writes to one execution: operations, numbered events, row changes.
+
+    Everything is buffered until ``flush``, which writes it in a few statements; effects are
+    collected for the caller to apply after commit.
+    """
+
     def __init__(
         self,
         tx: Transaction,
@@ -38,8 +46,11 @@ class ExecutionWriter:
         *,
         seen: bool = False,
     ) -> None:
-        """``seen``: the writer of the handler's own checkpoint, whose answer reports every
-        operation it writes (``Transaction.put_operations``)."""
+        """Starts from ``ex`` as read in ``tx``, at time ``now_ms``.
+
+        ``seen``: the writer of the handler's own checkpoint, whose answer reports every
+        operation it writes (``Transaction.put_operations``).
+        """
         self.seen = seen
         self.tx = tx
         self.ids = ids or IdSource()
@@ -60,6 +71,7 @@ class ExecutionWriter:
         details: dict[str, Any] | None = None,
         op: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Appends a history event with the next EventId, naming ``op`` if given; returns it."""
         self.event_seq += 1
         event: dict[str, Any] = {
             "EventType": event_type,
@@ -113,6 +125,7 @@ class ExecutionWriter:
             self.changes["needs_invoke"] = 1
 
     def flush(self) -> None:
+        """Writes the buffered operations, events and row changes (with the new counters)."""
         if self._pending_ops:
             self.tx.put_operations(self.ex.arn, list(self._pending_ops.values()), seen=self.seen)
             self._pending_ops.clear()

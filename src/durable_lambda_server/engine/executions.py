@@ -1,5 +1,6 @@
-"""Executions: start and stop, their rows and their summaries (StartDurableExecution via Invoke,
-StopDurableExecution, GetDurableExecution's shape).
+"""Executions: start and stop, their rows and their summaries.
+
+StartDurableExecution via Invoke, StopDurableExecution, GetDurableExecution's shape.
 
 A start is one transaction: the row, the EXECUTION operation holding the input, ``ExecutionStarted``
 (EventId 1) and the execution-timeout timer; with ``claim_for`` the first invocation is claimed in
@@ -46,9 +47,13 @@ def start_execution(
     parent: tuple[str, str] | None = None,
     claim_for: tuple[str, float] | None = None,
 ) -> StartResult:
-    """``claim_for=(owner, lease_seconds)``: a new execution is also claimed in the same
-    transaction (unless its function is at its reserved concurrency), and the ticket returned
-    instead of waking the listeners (a synchronous Invoke runs it on its own thread)."""
+    """Starts a durable execution (or a plain invocation) of the requested function.
+
+    Idempotent by name: the same name and payload return the existing execution, another
+    payload is a 409. ``claim_for=(owner, lease_seconds)``: a new execution is also claimed in
+    the same transaction (unless its function is at its reserved concurrency), and the ticket
+    returned instead of waking the listeners (a synchronous Invoke runs it on its own thread).
+    """
     function = registry.get_function(r, request.function_name, request.qualifier)
     payload = request.input_payload
     if payload is not None and payload.strip():
@@ -124,6 +129,7 @@ def start_execution(
 def stop_execution(
     r: EngineResources, arn: str, error: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """StopDurableExecution: ends a running execution as STOPPED; repeating it is a no-op."""
     err = (
         parse_error_object(error)
         if error is not None
@@ -155,6 +161,7 @@ def new_execution_row(
     qualifier: str,
     parent: tuple[str, str] | None,
 ) -> ExecutionRow:
+    """The row of a new RUNNING execution that wants its first invocation."""
     return ExecutionRow(
         arn=arn,
         function_name=function.name,
@@ -195,6 +202,7 @@ def new_execution_row(
 
 
 def execution_summary(ex: ExecutionRow, *, full: bool = False) -> dict[str, Any]:
+    """The execution as ListDurableExecutionsByFunction lists it; ``full``: GetDurableExecution."""
     out: dict[str, Any] = {
         "DurableExecutionArn": ex.arn,
         "DurableExecutionName": ex.name,
@@ -228,9 +236,11 @@ def strip_payloads(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_throttle(tx: Transaction, function_name: str, durable: bool) -> None:
-    """A synchronous Invoke beyond the function's reserved concurrency is throttled (429): with 0
-    always; for a plain function when that many invocations are already running or queued
-    (durable executions queue instead: the dispatcher starts them as slots free up)."""
+    """A synchronous Invoke beyond the function's reserved concurrency is throttled (429).
+
+    With 0 always; for a plain function when that many invocations are already running or
+    queued (durable executions queue instead: the dispatcher starts them as slots free up).
+    """
     reserved = tx.get_reserved_concurrency(function_name)
     if reserved is None:
         return

@@ -50,8 +50,7 @@ _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$")
 
 
 def parse_function_ref(ref: str) -> tuple[str, str | None]:
-    """``name``, ``name:qualifier``, or a function ARN (optionally qualified) ->
-    (name, qualifier)."""
+    """Splits ``name``, ``name:qualifier`` or a function ARN into (name, qualifier or None)."""
     if not isinstance(ref, str) or not ref:
         raise InvalidParameterValueException("FunctionName is required")
     if len(ref) > 256:
@@ -70,6 +69,7 @@ def parse_function_ref(ref: str) -> tuple[str, str | None]:
 def record_from_row(
     name: str, handler: str, config: str, function_arn: str, version: str
 ) -> FunctionRecord:
+    """Builds the ``FunctionRecord`` of a stored function or version row."""
     data: dict[str, Any] = json.loads(config)
     return FunctionRecord(
         name=name, handler=handler, function_arn=function_arn, version=version, **data
@@ -192,6 +192,7 @@ def create_or_update_alias(
     routing: dict[str, float] | None = None,
     description: str = "",
 ) -> dict[str, Any]:
+    """Creates or replaces an alias after checking it; returns it as the API shows it."""
     weights = {str(k): float(v) for k, v in (routing or {}).items()}
     _check_alias(tx, name, alias, version, weights, description)
     tx.put_alias(name, alias, version, json.dumps(weights), description)
@@ -251,8 +252,11 @@ def update_alias(
 
 # -- functions and versions ------------------------------------------------------------------------
 def function_revision(record: FunctionRecord) -> str:
-    """The ``RevisionId`` of one function version: new on every change to ``$LATEST`` (the API
-    stores a fresh ``api_config["RevisionId"]`` per update) and distinct per published version."""
+    """The ``RevisionId`` of one function version.
+
+    New on every change to ``$LATEST`` (the API stores a fresh ``api_config["RevisionId"]`` per
+    update) and distinct per published version.
+    """
     base = (record.api_config or {}).get("RevisionId")
     if not isinstance(base, str):
         config = {k: v for k, v in record.config_dict().items() if k != "api_config"}
@@ -301,8 +305,10 @@ def update_function(
     now_ms: int,
     revision_id: str | None = None,
 ) -> FunctionRecord:
-    """Replaces ``$LATEST`` with ``change(current)`` after checking ``revision_id``; published
-    versions are separate rows and are never touched."""
+    """Replaces ``$LATEST`` with ``change(current)`` after checking ``revision_id``.
+
+    Published versions are separate rows and are never touched.
+    """
     current = _latest(tx, name, function_arn)
     _precondition(current, revision_id)
     new = change(current)
@@ -331,8 +337,11 @@ def publish(
     code_sha256: str | None = None,
     revision_id: str | None = None,
 ) -> FunctionRecord:
-    """PublishVersion: snapshots ``$LATEST`` into the next number, or returns the newest version
-    when nothing changed since it was published. Numbers are never reused after a delete."""
+    """PublishVersion: snapshots ``$LATEST`` into the next version number.
+
+    Returns the newest version instead when nothing changed since it was published. Numbers are
+    never reused after a delete.
+    """
     latest = _latest(tx, name, function_arn)
     _precondition(latest, revision_id, code_sha256)
     versions = tx.list_versions(name)
@@ -357,8 +366,11 @@ def publish(
 
 
 def delete_version(tx: Transaction, name: str, qualifier: str, *, function_arn: str) -> None:
-    """DeleteFunction with a version ``Qualifier``: not ``$LATEST``, not an alias, not a version an
-    alias routes to, not a version with running durable executions."""
+    """DeleteFunction with a version ``Qualifier``: deletes that published version.
+
+    Refused for ``$LATEST``, an alias, a version an alias routes to, and a version with running
+    durable executions.
+    """
     if qualifier == "$LATEST":
         raise InvalidParameterValueException(
             "$LATEST version cannot be deleted without deleting the function."

@@ -51,8 +51,11 @@ def complete_invocation(
     ended_ms: int | None = None,
     on_terminal: Callable[[dict[str, Any]], None] | None = None,
 ) -> bool:
-    """``on_terminal``: called after the commit with what ``get_execution`` would return now,
-    when this completion finished the execution (a synchronous Invoke skips re-reading it)."""
+    """Records an invocation's output or error; False if a newer lease fenced it off.
+
+    ``on_terminal``: called after the commit with what ``get_execution`` would return now,
+    when this completion finished the execution (a synchronous Invoke skips re-reading it).
+    """
     summary = None
     with r.write() as tx:
         w = _complete_in(r, tx, ticket, output, error, started_ms, ended_ms)
@@ -79,9 +82,12 @@ def complete_and_claim(
     started_ms: int | None = None,
     ended_ms: int | None = None,
 ) -> InvocationTicket | None:
-    """``complete_invocation`` and ``claim_invocation`` in one transaction: the dispatcher
-    thread that ran an invocation records it and takes the next runnable one in one commit
-    (a fenced completion records nothing but still claims). Returns the new ticket, if any."""
+    """``complete_invocation`` and ``claim_invocation`` in one transaction.
+
+    The dispatcher thread that ran an invocation records it and takes the next runnable one in
+    one commit (a fenced completion records nothing but still claims). Returns the new ticket,
+    if any.
+    """
     claimed: tuple[InvocationTicket | None, ExecutionWriter] | None = None
     with r.write() as tx:
         w = _complete_in(r, tx, ticket, output, error, started_ms, ended_ms)
@@ -148,6 +154,11 @@ def complete(
     started_ms: int | None,
     ended_ms: int | None,
 ) -> None:
+    """Applies an invocation's outcome to its execution in ``w``: the caller has fenced it.
+
+    Writes ``InvocationCompleted``; then an error counts a failed attempt, SUCCEEDED or FAILED
+    ends the execution, and PENDING leaves it suspended or re-invokes it (decision 0015).
+    """
     ex = w.ex
     if ex.kind == "plain":
         _complete_plain(w, ticket, output, error, started_ms, ended_ms)

@@ -1,5 +1,4 @@
-"""Invocation leases: claiming the next runnable execution, renewing, releasing, and counting the
-attempts whose lease ran out.
+"""Invocation leases: claiming, renewing and releasing them; counting attempts whose lease ran out.
 
 An invocation is dispatched under a lease recorded before the handler starts: a fresh checkpoint
 token, a lease token and an expiry. Completing requires the lease token (fencing). A lease that
@@ -61,9 +60,11 @@ RUNTIME_DIED = {
 def claim(
     tx: Transaction, ex: ExecutionRow, owner: str, lease_seconds: float, now: int, ids: IdSource
 ) -> tuple[InvocationTicket | None, ExecutionWriter]:
-    """Dispatches ``ex`` under a new lease. A lease that ran out first is recorded as a failed
-    attempt; when that attempt's retry is delayed (or the budget is spent) nothing is
-    dispatched and the ticket is ``None``."""
+    """Dispatches ``ex`` under a new lease.
+
+    A lease that ran out first is recorded as a failed attempt; when that attempt's retry is
+    delayed (or the budget is spent) nothing is dispatched and the ticket is ``None``.
+    """
     w = ExecutionWriter(tx, ex, now, ids)
     if ex.lease_token is not None:
         # The previous attempt's lease ran out without a completion: its runtime died.
@@ -147,7 +148,8 @@ def claim_invocation(
     """Leases the oldest runnable execution whose function is below its reserved concurrency.
 
     An expired lease found on the way is recorded as a failed attempt; if that attempt's
-    retry waits (or its execution failed), the next runnable execution is looked at."""
+    retry waits (or its execution failed), the next runnable execution is looked at.
+    """
     while True:
         with r.write() as tx:
             now = r.clock.now_ms()
@@ -162,8 +164,11 @@ def claim_invocation(
 
 
 def record_failed_invocation(w: ExecutionWriter, error: dict[str, Any]) -> bool:
-    """Counts one failed attempt (handler error, crash, lost lease); True when the next attempt
-    may be dispatched at once, False when it waits for a retry timer or the execution failed."""
+    """Counts one failed attempt (handler error, crash, lost lease).
+
+    True when the next attempt may be dispatched at once, False when it waits for a retry timer
+    or the execution failed.
+    """
     failed = w.ex.failed_invocations + 1
     w.changes["failed_invocations"] = failed
     if failed >= MAX_FAILED_INVOCATIONS:
@@ -178,9 +183,11 @@ def record_failed_invocation(w: ExecutionWriter, error: dict[str, Any]) -> bool:
 
 
 def record_runtime_death(w: ExecutionWriter) -> None:
-    """Ends an attempt whose runtime provably died while handlers ran only in its worker
-    processes: the service failed, not the function, so the attempt is recorded but not
-    charged to the invocation retry budget, and the next one is dispatched at once."""
+    """Ends an attempt whose runtime provably died while handlers ran only in its workers.
+
+    The service failed, not the function, so the attempt is recorded but not charged to the
+    invocation retry budget, and the next one is dispatched at once.
+    """
     w.event(
         EventType.INVOCATION_COMPLETED,
         {
@@ -227,10 +234,13 @@ def release_dead_leases(
     *,
     forgive: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Ends now every live lease whose owner ``owner_is_dead`` proves gone (a runtime
-    restarting after a crash); returns the ARNs, which the next claims re-dispatch. An
-    owner ``forgive`` accepts (its handlers could not have killed it) has its lost attempts
-    recorded without charging the retry budget; the others expire as if timed out."""
+    """Ends now every live lease whose owner ``owner_is_dead`` proves gone.
+
+    For a runtime restarting after a crash; returns the ARNs, which the next claims
+    re-dispatch. An owner ``forgive`` accepts (its handlers could not have killed it) has its
+    lost attempts recorded without charging the retry budget; the others expire as if timed
+    out.
+    """
     released: list[str] = []
     with r.write() as tx:
         now = r.clock.now_ms()

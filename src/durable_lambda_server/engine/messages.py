@@ -10,6 +10,8 @@ __all__ = ["FunctionRecord", "InvocationTicket", "StartExecution", "StartResult"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FunctionRecord:
+    """A function at one version (``$LATEST`` or a number): its handler and settings."""
+
     name: str
     handler: str
     timeout_seconds: int = 900
@@ -24,6 +26,7 @@ class FunctionRecord:
     api_config: dict[str, Any] = field(default_factory=dict)
 
     def config_dict(self) -> dict[str, Any]:
+        """The settings the store keeps as the function's ``config`` JSON."""
         return {
             "api_config": self.api_config,
             "timeout_seconds": self.timeout_seconds,
@@ -36,6 +39,8 @@ class FunctionRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartExecution:
+    """A request to start an execution: an Invoke, or a chained invoke's target."""
+
     function_name: str
     input_payload: str | None = None
     execution_name: str | None = None
@@ -53,6 +58,8 @@ class StartExecution:
 
 @dataclass(frozen=True, slots=True)
 class StartResult:
+    """The started (or, for a repeated name, existing: ``created`` False) execution."""
+
     arn: str
     created: bool
     version: str = "$LATEST"  # the version the execution runs (X-Amz-Executed-Version)

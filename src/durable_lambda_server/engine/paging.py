@@ -10,6 +10,7 @@ MAX_PAGE = 2**31  # bound on markers and page sizes: beyond anything stored, wit
 
 
 def parse_marker(marker: str | None) -> int:
+    """The position a page ``Marker`` names (0 without one); 400 if it is not one we issued."""
     if not marker:
         return 0
     try:

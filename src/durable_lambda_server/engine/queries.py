@@ -35,14 +35,19 @@ _STATE_PAGE = 1000
 
 @dataclass(frozen=True)
 class DispatchOutlook:
+    """What an idle dispatcher waits for, read in one snapshot (``dispatch_outlook``)."""
+
     runnable: bool  # an execution can be claimed right now
     next_timer: TimerRow | None  # the earliest pending timer (any kind)
     next_lease_expiry_ms: int | None  # when the earliest live lease runs out
 
     def next_wakeup_ms(self, now_ms: int) -> int | None:
-        """When work appears without anyone saying so: a timer falls due (an overdue one: now)
-        or a lease expires (one that already expired was claimable this round, or is held back
-        by a concurrency limit until a completion wakes the dispatcher)."""
+        """When work appears without anyone saying so, or None if nothing is scheduled.
+
+        A timer falls due (an overdue one: now) or a lease expires (one that already expired was
+        claimable this round, or is held back by a concurrency limit until a completion wakes
+        the dispatcher).
+        """
         times = [self.next_timer.due_ms] if self.next_timer is not None else []
         if self.next_lease_expiry_ms is not None and self.next_lease_expiry_ms > now_ms:
             times.append(self.next_lease_expiry_ms)
@@ -50,6 +55,7 @@ class DispatchOutlook:
 
 
 def get_execution(r: EngineResources, arn: str) -> dict[str, Any]:
+    """GetDurableExecution: the execution's summary with its input, result and error."""
     with r.read() as tx:
         ex = require_execution(tx, arn)
     return executions.execution_summary(ex, full=True)
@@ -68,8 +74,10 @@ def list_executions(
     max_items: int | None = None,
     reverse: bool = False,
 ) -> dict[str, Any]:
-    """ListDurableExecutionsByFunction: one page, newest last unless ``reverse``; with a
-    ``version`` only executions pinned to it (``$LATEST`` or a number)."""
+    """ListDurableExecutionsByFunction: one page, newest last unless ``reverse``.
+
+    With a ``version`` only executions pinned to it (``$LATEST`` or a number).
+    """
     offset = parse_marker(marker)
     limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else 1000
     with r.read() as tx:
@@ -110,6 +118,7 @@ def get_history(
     max_items: int | None = None,
     reverse: bool = False,
 ) -> dict[str, Any]:
+    """GetDurableExecutionHistory: one page of events, payloads only if asked for."""
     after = parse_marker(marker)
     limit = min(max_items, MAX_PAGE) if max_items and max_items > 0 else None
     with r.read() as tx:
@@ -134,6 +143,7 @@ def get_execution_state(
     marker: str | None = None,
     max_items: int | None = None,
 ) -> dict[str, Any]:
+    """GetDurableExecutionState: one page of operations, for the holder of the current token."""
     offset = parse_marker(marker)
     limit = max_items if max_items and 0 < max_items <= _STATE_PAGE else _STATE_PAGE
     with r.read() as tx:
@@ -148,13 +158,16 @@ def get_execution_state(
 
 
 def next_due_ms(r: EngineResources) -> int | None:
+    """When the earliest timer falls due, or None if no timer is scheduled."""
     with r.read() as tx:
         return tx.next_due_ms()
 
 
 def dispatch_outlook(r: EngineResources) -> DispatchOutlook:
-    """What an idle dispatcher needs, read in one snapshot: whether anything is runnable now,
-    the earliest timer and the earliest lease expiry (index lookups only)."""
+    """What an idle dispatcher needs, read in one snapshot (index lookups only).
+
+    Whether anything is runnable now, the earliest timer and the earliest lease expiry.
+    """
     with r.read() as tx:
         return DispatchOutlook(
             runnable=bool(tx.has_claimable(r.clock.now_ms())),

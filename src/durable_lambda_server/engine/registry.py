@@ -21,6 +21,7 @@ from durable_lambda_server.wire.errors import (
 
 # -- functions ---------------------------------------------------------------------------
 def put_function(r: EngineResources, record: FunctionRecord) -> None:
+    """Registers a function or replaces its ``$LATEST`` (an upsert, for embedding and tests)."""
     if not NAME.match(record.name):
         raise InvalidParameterValueException(f"invalid function name {record.name!r}")
     with r.write() as tx:
@@ -30,8 +31,10 @@ def put_function(r: EngineResources, record: FunctionRecord) -> None:
 
 
 def get_function(r: EngineResources, name: str, qualifier: str | None = None) -> FunctionRecord:
-    """The function at ``qualifier`` ($LATEST, a version or an alias); accepts ARNs and
-    name:qualifier."""
+    """The function at ``qualifier`` ($LATEST, a version or an alias).
+
+    ``name`` may also be an ARN or ``name:qualifier``; an alias resolves to one version.
+    """
     base, inline = functions.parse_function_ref(name)
     wanted = qualifier or inline
     if wanted is not None and wanted.isdigit() and len(wanted) > 19:
@@ -56,6 +59,7 @@ def delete_function(r: EngineResources, name: str) -> None:
 
 
 def publish_version(r: EngineResources, name: str) -> FunctionRecord:
+    """Publishes ``$LATEST`` as the next version, unconditionally; returns that version."""
     with r.write() as tx:
         row = tx.get_function(name)
         if row is None:
@@ -65,6 +69,7 @@ def publish_version(r: EngineResources, name: str) -> FunctionRecord:
 
 
 def list_versions(r: EngineResources, name: str) -> list[FunctionRecord]:
+    """ListVersionsByFunction: ``$LATEST``, then the published versions in order."""
     with r.read() as tx:
         latest = tx.get_function(name)
         if latest is None:
@@ -85,6 +90,7 @@ def put_alias(
     routing: dict[str, float] | None = None,
     description: str = "",
 ) -> dict[str, Any]:
+    """Creates or replaces an alias (an upsert, for embedding and tests); returns it."""
     with r.write() as tx:
         return functions.create_or_update_alias(
             tx, name, alias, version, routing=routing, description=description
@@ -92,6 +98,7 @@ def put_alias(
 
 
 def get_alias(r: EngineResources, name: str, alias: str) -> dict[str, Any]:
+    """GetAlias: the alias's version, description and routing."""
     with r.read() as tx:
         row = tx.get_alias(name, alias)
     if row is None:
@@ -105,12 +112,14 @@ def get_alias(r: EngineResources, name: str, alias: str) -> dict[str, Any]:
 
 
 def delete_alias(r: EngineResources, name: str, alias: str) -> None:
+    """DeleteAlias: removes the alias (404 if there is none)."""
     with r.write() as tx:
         if not tx.delete_alias(name, alias):
             raise ResourceNotFoundException(f"Alias not found: {r.function_arn(name)}:{alias}")
 
 
 def list_aliases(r: EngineResources, name: str) -> list[dict[str, Any]]:
+    """ListAliases: the function's aliases, by name."""
     with r.read() as tx:
         rows = tx.list_aliases(name)
     return [
@@ -139,6 +148,7 @@ def update_function(
     change: Callable[[FunctionRecord], FunctionRecord],
     revision_id: str | None = None,
 ) -> FunctionRecord:
+    """UpdateFunctionCode / UpdateFunctionConfiguration: applies ``change`` to ``$LATEST``."""
     with r.write() as tx:
         return functions.update_function(
             tx,
@@ -163,6 +173,7 @@ def publish_function_version(r: EngineResources, name: str, **preconditions: Any
 
 
 def delete_function_version(r: EngineResources, name: str, qualifier: str) -> None:
+    """DeleteFunction with a version ``Qualifier``: deletes that published version."""
     with r.write() as tx:
         functions.delete_version(tx, name, qualifier, function_arn=r.function_arn(name))
 
@@ -170,6 +181,7 @@ def delete_function_version(r: EngineResources, name: str, qualifier: str) -> No
 def create_alias(
     r: EngineResources, name: str, alias: str, version: str, **fields: Any
 ) -> dict[str, Any]:
+    """CreateAlias: a new alias only (409 when it exists)."""
     with r.write() as tx:
         return functions.create_alias(
             tx, name, alias, version, function_arn=r.function_arn(name), **fields
@@ -177,6 +189,7 @@ def create_alias(
 
 
 def update_alias(r: EngineResources, name: str, alias: str, **fields: Any) -> dict[str, Any]:
+    """UpdateAlias: changes the fields given, checking ``revision_id`` if given."""
     with r.write() as tx:
         return functions.update_alias(tx, name, alias, function_arn=r.function_arn(name), **fields)
 
@@ -204,6 +217,7 @@ def get_function_concurrency(r: EngineResources, name: str) -> int | None:
 
 
 def delete_function_concurrency(r: EngineResources, name: str) -> None:
+    """DeleteFunctionConcurrency: the function draws on the unreserved pool again."""
     with r.write() as tx:
         if not tx.set_reserved_concurrency(name, None):
             raise ResourceNotFoundException(f"Function not found: {r.function_arn(name)}")

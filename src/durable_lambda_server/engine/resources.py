@@ -36,6 +36,8 @@ DEFAULT_MAX_OPERATIONS = 25_000
 
 
 class EngineResources:
+    """The store, clock, ids, limits and listeners every engine use case works with."""
+
     def __init__(
         self,
         store: Store,
@@ -46,6 +48,10 @@ class EngineResources:
         account_id: str = "000000000000",
         max_operations: int = DEFAULT_MAX_OPERATIONS,
     ) -> None:
+        """Defaults to the system clock and random ids; ``region`` and ``account_id`` make ARNs.
+
+        ``max_operations`` bounds the operations one execution may hold.
+        """
         if max_operations < 1:
             raise ValueError("max_operations must be at least 1")
         self.store = store
@@ -61,10 +67,12 @@ class EngineResources:
         self._listeners.append(listener)
 
     def notify(self) -> None:
+        """Wakes the listeners (the dispatcher): an execution may have become runnable."""
         for listener in list(self._listeners):
             listener()
 
     def function_arn(self, name: str) -> str:
+        """The unqualified ARN of function ``name`` in this engine's region and account."""
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
     def write(self) -> Translated[Transaction]:
@@ -76,9 +84,12 @@ class EngineResources:
         return Translated(self.store.transaction(write=False))
 
     def shared_commit(self) -> AbstractContextManager[None]:
-        """Write calls made on this thread inside the block share one store commit at its end
-        (store errors translated), where the store supports it. Their answers may be given only
-        after the block exited without an error: until then nothing they wrote is durable."""
+        """Write calls made on this thread inside the block share one store commit at its end.
+
+        Store errors are translated; without store support each call commits on its own. Their
+        answers may be given only after the block exited without an error: until then nothing
+        they wrote is durable.
+        """
         store = self.store
         if isinstance(store, SupportsGroupCommit):
             return Translated(store.group())

@@ -1,5 +1,7 @@
-"""Retention: executions that finished more than their ``RetentionPeriodInDays`` ago are deleted
-with everything they own (run by the dispatcher a batch at a time)."""
+"""Retention: deleting executions that finished more than ``RetentionPeriodInDays`` ago.
+
+They are deleted with everything they own, by the dispatcher a batch at a time.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ __all__ = ["delete_expired_executions"]
 
 
 def delete_expired_executions(r: EngineResources, limit: int = 100) -> int:
-    """Retention: deletes up to ``limit`` executions that finished more than their
-    ``RetentionPeriodInDays`` ago (row, operations, history, timers, callbacks). Running
-    executions are never touched. Returns how many were deleted."""
+    """Deletes up to ``limit`` executions past their retention; returns how many.
+
+    Those that finished more than their ``RetentionPeriodInDays`` ago go with their operations,
+    history, timers and callbacks. Running executions are never touched.
+    """
     with r.write() as tx:
         arns = tx.expired_executions(r.clock.now_ms(), limit)
         if arns:

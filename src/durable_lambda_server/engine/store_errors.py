@@ -45,9 +45,12 @@ def service_error(err: StoreError) -> LambdaApiError:
 
 
 def is_retryable(err: BaseException) -> bool:
-    """Whether repeating the call may succeed: the store was busy (429) or transiently failed
-    (disk full, I/O: a ``ServiceException`` caused by a ``TransientStoreError``). Fenced calls,
-    invalid input and other store failures are not."""
+    """Whether repeating the call may succeed.
+
+    True when the store was busy (429) or transiently failed (disk full, I/O: a
+    ``ServiceException`` caused by a ``TransientStoreError``). Fenced calls, invalid input and
+    other store failures are not retryable.
+    """
     if isinstance(err, (TooManyRequestsException, TransientStoreError)):
         return True
     return isinstance(err, ServiceException) and isinstance(err.__cause__, TransientStoreError)
@@ -57,15 +60,18 @@ class Translated(Generic[T]):
     """Store errors become service errors at the engine boundary (style.md §5)."""
 
     def __init__(self, cm: AbstractContextManager[T]) -> None:
+        """Wraps ``cm``, a store transaction or group."""
         self._cm = cm
 
     def __enter__(self) -> T:
+        """Enters the wrapped context; a store failure raises as a Lambda error."""
         try:
             return self._cm.__enter__()
         except StoreError as err:
             raise service_error(err) from err
 
     def __exit__(self, *exc: Any) -> Any:
+        """Exits the wrapped context (commit or roll back); store failures become Lambda errors."""
         try:
             return self._cm.__exit__(*exc)
         except StoreError as err:

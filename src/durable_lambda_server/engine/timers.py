@@ -1,5 +1,7 @@
-"""Timers: waits, step retries, callback and heartbeat timeouts, invocation retries and execution
-timeouts falling due.
+"""Timers: what each kind does when it falls due.
+
+The kinds: waits, step retries, callback and heartbeat timeouts, invocation retries and
+execution timeouts.
 
 ``fire_due_timers`` reads the due list, then re-checks each timer under the write lock (a heartbeat
 may have moved it, an answer or another dispatcher removed it) and applies it in its own
@@ -28,6 +30,7 @@ __all__ = ["apply_timer", "fire_due_timers"]
 
 # -- timers ------------------------------------------------------------------------------
 def fire_due_timers(r: EngineResources, limit: int = 100) -> int:
+    """Applies up to ``limit`` timers due now, each in its own transaction; returns how many."""
     now = r.clock.now_ms()
     with r.read() as tx:
         due = tx.due_timers(now, limit)

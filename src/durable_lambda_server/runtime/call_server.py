@@ -52,11 +52,17 @@ class Job:
     exited: bool = False
 
     def finish(self, outcome: Any, *, exited: bool = False) -> None:
+        """Record how the invocation ended and wake the pool thread waiting in ``run``."""
         self.outcome, self.exited = outcome, exited
         self.done.set()
 
 
 def error_reply(err: BaseException) -> tuple[str, dict[str, Any]]:
+    """The ``("err", {...})`` pipe reply for ``err``: status, Lambda error type and message.
+
+    The worker raises it as a ``RemoteApiError``, so the SDK classifies it as it would the same
+    error over HTTP.
+    """
     return (
         "err",
         {
@@ -71,6 +77,7 @@ class CallServer:
     """The thread serving busy workers' pipes; started on first use, a daemon."""
 
     def __init__(self) -> None:
+        """Set up the selector and wake-up pipe; the thread itself starts on the first ``run``."""
         self._lock = threading.Lock()
         self._incoming: list[Job] = []  # handed over, not yet registered by the thread
         self._wake_r, self._wake_w = os.pipe()
@@ -117,8 +124,10 @@ class CallServer:
                         self._release(job, None, exited=True)
 
     def _read_ready(self, timeout: float | None) -> tuple[list[tuple[Job, tuple[Any, ...]]], bool]:
-        """The calls of the pipes ready within ``timeout`` (finished jobs are released on the
-        way), and whether jobs were handed over meanwhile (now watched too)."""
+        """The calls of the pipes ready within ``timeout``, and whether jobs were handed over.
+
+        Finished jobs are released on the way; jobs handed over meanwhile are watched from now on.
+        """
         calls: list[tuple[Job, tuple[Any, ...]]] = []
         took_incoming = False
         for key, _ in self._selector.select(timeout):
@@ -188,10 +197,12 @@ class CallServer:
             self._release(job, None, exited=True)
 
     def _run_group(self, group: list[tuple[Job, tuple[Any, ...]]]) -> list[tuple[str, Any]]:
-        """Runs ``group``'s calls in one shared commit. Calls of the same engine that arrive
-        while it runs join it (``group`` grows in place) before the commit, up to
-        ``MAX_GROUP``: the workers answered in one commit are those that were waiting anyway,
-        and with ``synchronous=FULL`` one fsync covers them all."""
+        """Run ``group``'s calls in one shared commit and return their replies in order.
+
+        Calls of the same engine that arrive while it runs join it (``group`` grows in place)
+        before the commit, up to ``MAX_GROUP``: the workers answered in one commit are those that
+        were waiting anyway, and with ``synchronous=FULL`` one fsync covers them all.
+        """
         engine = group[0][0].engine
         shared: Callable[[], Any] = getattr(engine, "shared_commit", contextlib.nullcontext)
         self.batches += 1
@@ -208,8 +219,10 @@ class CallServer:
         return replies
 
     def _drain(self, engine: Any, limit: int) -> list[tuple[Job, tuple[Any, ...]]]:
-        """Calls for ``engine`` that are ready now (no waiting); calls for other engines wait
-        in ``_deferred`` for the next round."""
+        """Calls for ``engine`` that are ready now, without waiting.
+
+        Calls for other engines wait in ``_deferred`` for the next round.
+        """
         out: list[tuple[Job, tuple[Any, ...]]] = []
         for _ in range(2):  # a second look when jobs were handed over meanwhile: their pipes too
             ready, took_incoming = self._read_ready(0)

@@ -47,13 +47,20 @@ class EngineServiceClient:
     """
 
     def __init__(self, call: Callable[..., dict[str, Any]], *, typed: bool = False) -> None:
+        """Wrap ``call``; ``typed`` hands checkpoints over as ``OperationUpdate`` objects.
+
+        Without ``typed`` they travel as the JSON body the HTTP API carries (the pipe's form).
+        """
         self._call = call
         self._typed = typed
 
     @classmethod
     def for_engine(cls, engine: Any) -> EngineServiceClient:
-        """In the engine's process: checkpoints hand over the ``OperationUpdate`` objects
-        themselves (``Engine.checkpoint_updates`` checks them by the wire body's rules)."""
+        """A client for the engine's own process, calling ``engine`` directly.
+
+        Checkpoints hand over the ``OperationUpdate`` objects themselves
+        (``Engine.checkpoint_updates`` checks them by the wire body's rules).
+        """
 
         def call(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             result: dict[str, Any] = getattr(engine, method)(*args, **kwargs)
@@ -68,6 +75,10 @@ class EngineServiceClient:
         updates: Sequence[OperationUpdate],
         client_token: str | None = None,
     ) -> CheckpointOutput:
+        """The SDK's CheckpointDurableExecution, answered by the engine.
+
+        Engine errors are raised as ``CheckpointError`` classified like a boto3 client error.
+        """
         try:
             if self._typed:
                 response = self._call(
@@ -96,6 +107,10 @@ class EngineServiceClient:
         next_marker: str | None = None,
         max_items: int = 1000,
     ) -> StateOutput:
+        """The SDK's GetDurableExecutionState (one page of operations), answered by the engine.
+
+        Engine errors are raised as ``GetExecutionStateError`` classified like a boto3 client error.
+        """
         try:
             response = self._call(
                 "get_execution_state",

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from durable_lambda_server.engine import AdjustableClock, Engine, is_retryable
+from durable_lambda_server.engine import Engine, is_retryable
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
     InvocationRequest,
@@ -35,6 +35,8 @@ from durable_lambda_server.runtime.leases import (
     owner_is_provably_dead,
     owner_isolated_handlers,
 )
+from durable_lambda_server.runtime.outcomes import record_with_retries
+from durable_lambda_server.runtime.time_skipping import skip_to_next_timer
 
 __all__ = ["Dispatcher"]
 
@@ -47,11 +49,6 @@ log = logging.getLogger(__name__)
 # checkpoint (always at least 1 s ahead: waits, step retries, callback timeouts; busy cap).
 _IDLE_POLL_SECONDS = 2.0
 _BUSY_POLL_SECONDS = 1.0
-# Skip-time jumps straight to these timers; an execution-timeout timer only when no invocation
-# holds a live lease anywhere (its execution may still be about to checkpoint).
-_SKIPPABLE_TIMERS = frozenset(
-    {"wait", "retry", "callback_timeout", "callback_heartbeat", "invocation_retry"}
-)
 # Leases are short and renewed while the invocation runs, so the executions of a runtime that
 # died (kill -9, power loss) are re-dispatched within seconds by any other dispatcher.
 LEASE_SECONDS = 30.0
@@ -61,6 +58,13 @@ _RETENTION_BATCH = 100
 
 
 class Dispatcher:
+    """Runs the engine's runnable invocations on a pool of threads, holding a lease on each.
+
+    One dispatcher thread fires timers and claims work; pool threads run the invocations and
+    record their outcomes. Several dispatchers (processes) may share one database: leases keep
+    each invocation on one of them.
+    """
+
     def __init__(
         self,
         engine: Engine,
@@ -70,6 +74,15 @@ class Dispatcher:
         max_concurrency: int = 16,
         skip_time: bool = False,
     ) -> None:
+        """Set up the pool; nothing runs until ``start`` (or ``step``).
+
+        Args:
+            engine: The engine to claim invocations from and record outcomes in.
+            resolve_function: Maps a ticket's (function name, version) to what an invoker needs.
+            invoker_for: Chooses the invoker (thread or worker process) for a function.
+            max_concurrency: How many invocations may run at once (the pool's slots).
+            skip_time: Jump an adjustable clock to the next timer whenever nothing can run.
+        """
         self.engine = engine
         self.resolve_function = resolve_function
         self.invoker_for = invoker_for
@@ -100,6 +113,7 @@ class Dispatcher:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the dispatcher and lease-renewal threads (once), after freeing dead leases."""
         if self._thread is None:
             self._release_dead_leases()
             self._thread = threading.Thread(target=self._loop, name="dl-dispatcher", daemon=True)
@@ -108,8 +122,10 @@ class Dispatcher:
             self._renewer.start()
 
     def _release_dead_leases(self) -> None:
-        """At start: invocations whose runtime provably died (killed on this host) are
-        re-dispatched now instead of after their lease runs out."""
+        """At start, free the leases of runtimes that provably died (killed on this host).
+
+        Their invocations are re-dispatched now instead of after their lease runs out.
+        """
         try:
             released = self.engine.release_dead_leases(
                 owner_is_provably_dead, forgive=owner_isolated_handlers
@@ -130,6 +146,7 @@ class Dispatcher:
                     log.warning("lease renewal failed", exc_info=True)
 
     def stop(self) -> None:
+        """Stop claiming work and wait for the invocations already running to finish."""
         self._stopped = True
         self._stop_event.set()
         self.wake()
@@ -144,7 +161,8 @@ class Dispatcher:
         While every slot is busy the loop could not start anything anyway: the wake is only
         noted, and the slot that frees up next (or the pool thread that claims on completing,
         decision 0012) picks the work up. Under a burst of starts this spares the loop a
-        thread switch and a round of store reads per start."""
+        thread switch and a round of store reads per start.
+        """
         with self._wake:
             self._pending_wake = True
             if self._running < self.max_concurrency or self._stopped:
@@ -158,6 +176,7 @@ class Dispatcher:
         return event
 
     def unwatch(self, arn: str, event: threading.Event) -> None:
+        """Stop setting ``event``, an event returned by ``watch(arn)``."""
         with self._wake:
             events = self._watchers.get(arn)
             if events is not None and event in events:
@@ -166,9 +185,11 @@ class Dispatcher:
                     del self._watchers[arn]
 
     def reserve_slot(self) -> bool:
-        """Takes one of the dispatcher's slots for an invocation the caller claims itself (a
-        synchronous Invoke's first invocation, run on its own thread: no dispatcher round, no
-        pool hop); False when stopped, not started or all slots are busy."""
+        """Take one of the dispatcher's slots for an invocation the caller claims itself.
+
+        That is a synchronous Invoke's first invocation, run on its own thread: no dispatcher
+        round, no pool hop. False when stopped, not started or all slots are busy.
+        """
         with self._wake:
             if self._stopped or self._thread is None or self._running >= self.max_concurrency:
                 return False
@@ -183,8 +204,10 @@ class Dispatcher:
             self._wake.notify_all()
 
     def run_claimed(self, ticket: Any) -> dict[str, Any] | None:
-        """Runs a ticket claimed in a reserved slot on the calling thread; frees the slot.
-        Returns the execution (as ``get_execution``) when this invocation finished it."""
+        """Run a ticket claimed in a reserved slot on the calling thread, then free the slot.
+
+        Returns the execution (as ``get_execution``) when this invocation finished it.
+        """
         self._tickets[ticket.lease_token] = ticket
         finished: list[dict[str, Any]] = []
         self._run_ticket(ticket, on_terminal=finished.append)
@@ -208,11 +231,14 @@ class Dispatcher:
         return started
 
     def idle(self) -> bool:
+        """Whether no invocation of this dispatcher is running."""
         return self._running == 0
 
     def _sweep_retention(self) -> None:
-        """Deletes one batch of expired executions per minute of engine time (at once again
-        while whole batches come back)."""
+        """Delete one batch of expired executions per minute of engine time.
+
+        While whole batches come back, the next batch goes at once.
+        """
         now = self.engine.clock.now_ms()
         if self._next_sweep_ms is not None and now < self._next_sweep_ms:
             return
@@ -242,25 +268,8 @@ class Dispatcher:
             self._sleep_until_due()
 
     def _advance_clock(self) -> bool:
-        """Skip-time: jumps the clock to the next timer when nothing can happen before it.
-
-        Runnable work and the next timer are read in one snapshot, right before the jump: an
-        execution started after this round's claims is either in that snapshot (runnable: no
-        jump) or not (its timers are not either), so a just-started execution never jumps to
-        its own execution timeout before its first invocation ran.
-        """
-        clock = self.engine.clock
-        if not isinstance(clock, AdjustableClock):
-            return False
-        outlook = self.engine.dispatch_outlook()
-        timer = outlook.next_timer
-        if outlook.runnable or timer is None:
-            return False
-        if timer.kind not in _SKIPPABLE_TIMERS and outlook.next_lease_expiry_ms is not None:
-            return False  # an invocation is in flight somewhere: only its own timers may skip
-        if timer.due_ms > clock.now_ms():
-            clock.advance_to(timer.due_ms)
-        return True
+        """Skip-time: jumps the clock to the next timer when nothing can happen before it."""
+        return skip_to_next_timer(self.engine)
 
     def _sleep_until_due(self) -> None:
         timeout = _BUSY_POLL_SECONDS if self._running else _IDLE_POLL_SECONDS
@@ -277,9 +286,12 @@ class Dispatcher:
     def _run_ticket(
         self, ticket: Any, on_terminal: Callable[[dict[str, Any]], None] | None = None
     ) -> None:
-        """Runs ``ticket`` and, on a pool thread, the invocations claimed after it: recording an
-        outcome claims the next runnable invocation in the same commit (``complete_and_claim``),
-        which then runs on this thread and slot without a round through the dispatcher loop."""
+        """Run ``ticket`` and, on a pool thread, the invocations claimed after it.
+
+        Recording an outcome claims the next runnable invocation in the same commit
+        (``complete_and_claim``), which then runs on this thread and slot without a round through
+        the dispatcher loop.
+        """
         try:
             next_ticket: Any = ticket
             while next_ticket is not None:
@@ -354,8 +366,11 @@ class Dispatcher:
         return next_ticket
 
     def _record_and_claim(self, ticket: Any, outcome: dict[str, Any]) -> Any:
-        """Records the outcome and claims the next invocation in one commit; when that fails
-        retryably, records the outcome alone (with ``_record_outcome``'s retries)."""
+        """Record the outcome and claim the next invocation in one commit.
+
+        When that fails retryably, the outcome is recorded alone (with ``_record_outcome``'s
+        retries).
+        """
         try:
             return self.engine.complete_and_claim(
                 ticket, self.owner, self._lease_seconds(), **outcome
@@ -367,26 +382,19 @@ class Dispatcher:
         return None
 
     def _record_outcome(self, ticket: Any, **outcome: Any) -> None:
-        """``complete_invocation``, retried with backoff while it fails retryably, for up to
-        ``record_retry_seconds`` (and not past ``stop``); other errors are raised at once."""
-        deadline = time.monotonic() + self.record_retry_seconds
-        delay = 0.05
-        while True:
-            try:
-                self.engine.complete_invocation(ticket, **outcome)
-                return
-            except Exception as err:
-                if not is_retryable(err) or time.monotonic() + delay > deadline:
-                    raise
-                log.warning(
-                    "recording the outcome of %s failed, retrying in %.2f s: %s",
-                    ticket.arn,
-                    delay,
-                    err,
-                )
-                self.record_retries += 1
-            if self._stop_event.wait(delay):
-                # stopping: one last try, then the lease expiry re-dispatches the execution
-                self.engine.complete_invocation(ticket, **outcome)
-                return
-            delay = min(delay * 2, 2.0)
+        """Records the outcome, retried while the store fails retryably (``outcomes.py``).
+
+        Retries last up to ``record_retry_seconds`` and not past ``stop``.
+        """
+
+        def retried() -> None:
+            self.record_retries += 1
+
+        record_with_retries(
+            self.engine,
+            ticket,
+            outcome,
+            deadline_seconds=self.record_retry_seconds,
+            stop=self._stop_event,
+            on_retry=retried,
+        )

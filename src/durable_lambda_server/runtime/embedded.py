@@ -8,14 +8,17 @@ once).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from durable_lambda_server.runtime.dispatcher import LEASE_SECONDS, Dispatcher
+from durable_lambda_server.runtime.invoke_results import (
+    InvokeResult,
+    invoke_result_from_execution,
+)
 from durable_lambda_server.runtime.invokers import (
     FunctionConfig,
     InProcessInvoker,
@@ -29,19 +32,12 @@ from durable_lambda_server.wire.vocabulary import TERMINAL_STATUSES
 __all__ = ["InvokeResult", "Runtime"]
 
 
-@dataclass(frozen=True)
-class InvokeResult:
-    arn: str
-    status_code: int
-    payload: bytes
-    function_error: str | None = None
-    created: bool = True
-    log_tail: str | None = None  # the last invocation's log output (LogType=Tail)
-    version: str | None = None  # the executed version (X-Amz-Executed-Version)
-    durable: bool = True
-
-
 class Runtime:
+    """An embedded durable-lambda: engine, dispatcher and invokers behind Lambda's Invoke.
+
+    Use it as a context manager (or ``start``/``stop``); ``open`` builds one on a SQLite file.
+    """
+
     def __init__(
         self,
         engine: Any,
@@ -51,6 +47,15 @@ class Runtime:
         log_dir: str | Path | None = None,
         max_concurrency: int = 16,
     ) -> None:
+        """Wire a dispatcher to ``engine``; nothing runs until ``start``.
+
+        Args:
+            engine: The engine functions and executions are recorded in.
+            invoker: ``"thread"`` runs handlers in this process, ``"process"`` in worker processes.
+            skip_time: Jump the clock over waits and retry delays (``run --skip-time``).
+            log_dir: Where function logs are captured (none when None).
+            max_concurrency: How many invocations may run at once.
+        """
         self.engine = engine
         self.log_dir = Path(log_dir) if log_dir is not None else None
         if self.log_dir is not None:
@@ -87,7 +92,12 @@ class Runtime:
         synchronous: str = "NORMAL",
         max_operations: int | None = None,
     ) -> Runtime:
-        """``max_operations``: operations one execution may hold (default 25,000, the engine's)."""
+        """A runtime on the SQLite database ``db_path``, created with its directory if missing.
+
+        Logs go to ``logs/`` beside the database unless ``log_dir`` says otherwise;
+        ``max_operations`` caps the operations one execution may hold (default 25,000, the
+        engine's).
+        """
         from durable_lambda_server.engine import Engine, SkippingClock, SystemClock
         from durable_lambda_server.store import open_store
 
@@ -123,8 +133,11 @@ class Runtime:
         invoker: str | None = None,
         durable: bool | None = None,
     ) -> None:
-        """Registers (or updates ``$LATEST`` of) a function. ``durable=None`` detects it: a
-        handler wrapped with ``@durable_execution`` is durable, anything else is plain."""
+        """Register a function, or update its ``$LATEST``.
+
+        ``durable=None`` detects it: a handler wrapped with ``@durable_execution`` is durable,
+        anything else is plain. ``invoker`` overrides the runtime's default for this function.
+        """
         from durable_lambda_server.engine import FunctionRecord
 
         if durable is None:
@@ -153,6 +166,7 @@ class Runtime:
                 self.dispatcher.owner = new_owner_id(isolated_handlers=False)
 
     def resolve_function(self, name: str, version: str = "$LATEST") -> FunctionConfig:
+        """What an invoker needs to run a version of a function, read from the engine."""
         record = self.engine.get_function(name, version)
         api = record.api_config or {}
         code_dir, lambda_handler = _code_location(record.handler, api.get("Handler"))
@@ -185,16 +199,19 @@ class Runtime:
         return self._thread_invoker
 
     def log_path(self, function_name: str) -> Path:
+        """The JSON-lines file a function's captured logs go to (log capture must be on)."""
         if self.log_dir is None:
             raise RuntimeError("log capture is not enabled")
         return self.log_dir / f"{function_name}.jsonl"
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Runtime:
+        """Start dispatching; returns the runtime, for ``Runtime.open(...).start()``."""
         self.dispatcher.start()
         return self
 
     def stop(self) -> None:
+        """Stop dispatching, close the worker pool, then the engine."""
         self.dispatcher.stop()
         if self._process_invoker is not None:
             self._process_invoker.close()
@@ -203,9 +220,11 @@ class Runtime:
             close()
 
     def __enter__(self) -> Runtime:
+        """Start the runtime."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        """Stop the runtime."""
         self.stop()
 
     # -- invoke ------------------------------------------------------------------------------
@@ -218,6 +237,10 @@ class Runtime:
         qualifier: str | None = None,
         synchronous: bool = False,
     ) -> tuple[str, bool]:
+        """Start an execution without waiting for it: (its ARN, whether it was created now).
+
+        An existing execution of the same name and payload is returned with ``False``.
+        """
         result, _ = self._start(
             function_name,
             payload,
@@ -237,9 +260,12 @@ class Runtime:
         synchronous: bool,
         run_here: bool = False,
     ) -> tuple[Any, dict[str, Any] | None]:
-        """Starts an execution: its ``StartResult`` and, when its first invocation ran here and
-        finished it, the execution (as ``get_execution``). ``run_here``: that invocation runs on
-        this thread when the dispatcher has a free slot (else the dispatcher is woken for it)."""
+        """Start an execution: its ``StartResult`` and maybe the finished execution.
+
+        The execution (as ``get_execution``) comes back when its first invocation ran here and
+        finished it. ``run_here``: that invocation runs on this thread when the dispatcher has a
+        free slot (else the dispatcher is woken for it).
+        """
         from durable_lambda_server.engine import StartExecution
 
         if isinstance(payload, bytes):
@@ -279,6 +305,11 @@ class Runtime:
         qualifier: str | None = None,
         timeout: float = 900.0,
     ) -> InvokeResult:
+        """Lambda's Invoke: start an execution and, for RequestResponse, wait for its end.
+
+        RequestResponse runs the first invocation on this thread when a slot is free and raises
+        TimeoutError after ``timeout`` seconds; Event answers 202 at once.
+        """
         synchronous = invocation_type == "RequestResponse"
         started, finished = self._start(
             function_name,
@@ -295,13 +326,16 @@ class Runtime:
         execution = (
             finished if finished is not None else self.wait_for_terminal(arn, timeout=timeout)
         )
-        result = replace(_invoke_result_from_execution(arn, execution, created), **facts)
+        result = replace(invoke_result_from_execution(arn, execution, created), **facts)
         tail = self.dispatcher.log_tails.get(arn)
         return result if tail is None else replace(result, log_tail=tail)
 
     def wait_for_terminal(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
-        """Re-reads the execution after each recorded invocation outcome of it (the dispatcher's
-        per-execution event) and every 0.1 s (stops, timeouts, other processes' work)."""
+        """Wait until execution ``arn`` is terminal and return it (TimeoutError after ``timeout``).
+
+        It is re-read after each recorded invocation outcome of it (the dispatcher's per-execution
+        event) and every 0.1 s (stops, timeouts, other processes' work).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         event = self.dispatcher.watch(arn)
         try:
@@ -318,8 +352,11 @@ class Runtime:
 
 
 def _code_location(spec: str, lambda_handler: Any) -> tuple[str | None, str | None]:
-    """For code deployed with a Lambda ``Handler`` (``pkg.module.function``), the code root that
-    holds ``pkg/module.py`` and the handler; ``(None, None)`` for plain ``FILE.py:fn`` specs."""
+    """The code root and Lambda handler of code deployed with a ``Handler``.
+
+    For ``pkg.module.function`` the root is the directory that holds ``pkg/module.py``;
+    ``(None, None)`` for plain ``FILE.py:fn`` specs.
+    """
     if not isinstance(lambda_handler, str) or "." not in lambda_handler:
         return None, None
     path, _, _ = spec.rpartition(":")
@@ -329,29 +366,3 @@ def _code_location(spec: str, lambda_handler: Any) -> tuple[str | None, str | No
         return None, None
     root = path[: -len(relative)].rstrip("/") or "/"
     return root, lambda_handler
-
-
-def _invoke_result_from_execution(
-    arn: str, execution: dict[str, Any], created: bool
-) -> InvokeResult:
-    status = execution.get("Status")
-    if status == "SUCCEEDED":
-        result = execution.get("Result")
-        return InvokeResult(
-            arn=arn,
-            status_code=200,
-            payload=(result if result is not None else "null").encode(),
-            created=created,
-        )
-    error = execution.get("Error") or {}
-    body = {
-        "errorType": error.get("ErrorType") or f"Execution{str(status).title()}",
-        "errorMessage": error.get("ErrorMessage") or f"execution {str(status).lower()}",
-    }
-    return InvokeResult(
-        arn=arn,
-        status_code=200,
-        payload=json.dumps(body).encode(),
-        function_error="Unhandled",
-        created=created,
-    )

@@ -49,8 +49,11 @@ class FunctionConfig:
 
     @property
     def import_spec(self) -> str:
-        """What ``load_handler`` takes: ``pkg.module:function`` under a code dir, else
-        ``handler``."""
+        """The spec ``load_handler`` takes for this function.
+
+        ``pkg.module:function`` for code deployed with a Lambda handler (imported by module name
+        from the code dir), else ``handler``.
+        """
         if self.code_dir and self.lambda_handler:
             module, _, function = self.lambda_handler.rpartition(".")
             return f"{module.replace('/', '.')}:{function}"
@@ -59,6 +62,12 @@ class FunctionConfig:
 
 @dataclass(frozen=True)
 class InvocationRequest:
+    """One invocation to run: the function, its event, its request id and its deadline.
+
+    ``deadline_ms`` (epoch milliseconds) feeds the handler's
+    ``context.get_remaining_time_in_millis()``.
+    """
+
     function: FunctionConfig
     event: Any
     request_id: str
@@ -75,7 +84,11 @@ class InvocationResult:
 
 
 class Invoker(Protocol):
-    def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult: ...
+    """Runs one handler invocation somewhere (this thread, a worker process)."""
+
+    def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
+        """Run ``request`` against ``engine``; handler failures come back as data, not raised."""
+        ...
 
 
 def error_from_exception(err: BaseException, error_type: str | None = None) -> dict[str, Any]:
@@ -87,9 +100,11 @@ def error_from_exception(err: BaseException, error_type: str | None = None) -> d
 
 
 def build_event(request: InvocationRequest, client: Any) -> Any:
-    """The handler's event: for a durable function run in process, the invocation input with
-    our client; otherwise (plain functions, worker processes) the event exactly as Lambda sends
-    it."""
+    """The event the handler receives.
+
+    For a durable function run in process, the invocation input with our client; otherwise (plain
+    functions, worker processes) the event exactly as Lambda sends it.
+    """
     if not request.function.durable or client is None:
         return request.event
     from durable_lambda.execution import (
@@ -126,6 +141,7 @@ class InProcessInvoker:
     """Runs the handler on the calling thread. Cannot enforce timeouts or survive ``os._exit``."""
 
     def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
+        """Run the handler here, its SDK calling ``engine`` directly."""
         return run_handler(request, EngineServiceClient.for_engine(engine))
 
 
@@ -144,6 +160,21 @@ class ProcessInvoker:
         max_concurrency: int = 16,
         worker_nice: int = 10,
     ) -> None:
+        """Set up the worker pool; workers are forked on demand.
+
+        Args:
+            log_dir: Where workers' output is captured (none when None).
+            endpoint_url: The Lambda API workers reach as ``AWS_ENDPOINT_URL_LAMBDA``.
+            region: The ``AWS_REGION`` workers see.
+            grants: The server's ``WorkerGrants`` when the API requires authentication: each
+                worker gets its own key.
+            worker_uid: With ``worker_gid``, the identity workers switch to before user code
+                (``serve`` sets both when it runs as root).
+            worker_gid: See ``worker_uid``.
+            max_concurrency: Invocations that may run at once; sizes the warm pools.
+            worker_nice: Niceness of workers, so handler code yields the CPU to the thread that
+                answers every worker's checkpoints (decision 0011).
+        """
         from durable_lambda_server.runtime.workers import HostConfig, WorkerPool
 
         # Keep as many warm workers per function as invocations can run at once: fewer, and a
@@ -161,9 +192,11 @@ class ProcessInvoker:
         self.pool = WorkerPool(host, grants)
 
     def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
+        """Run the handler in a warm worker (or a freshly forked one)."""
         return self.pool.invoke(request, engine)
 
     def close(self) -> None:
+        """Close the pool: idle workers stop now, busy ones when their invocation ends."""
         self.pool.close()
 
 

@@ -33,6 +33,10 @@ def host_key() -> str:
 
 
 def new_owner_id(*, isolated_handlers: bool = False) -> str:
+    """A fresh owner id for a dispatcher's leases, naming this host and process.
+
+    ``isolated_handlers`` marks an owner that runs handlers only in worker processes (mode ``w``).
+    """
     mode = "w" if isolated_handlers else "i"
     return f"{host_key()}:{os.getpid()}:{uuid.uuid4().hex[:12]}:{mode}"
 
@@ -57,6 +61,10 @@ def _process_gone(pid: int) -> bool:
 
 
 def owner_is_provably_dead(owner: str) -> bool:
+    """True only if ``owner`` ran on this host and its process no longer exists (or is a zombie).
+
+    False whenever that cannot be proven, so its leases are left to expire on their own.
+    """
     parts = owner.split(":")
     if len(parts) not in (3, 4) or not parts[1].isdigit():
         return False

@@ -28,6 +28,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys
 
 
 def function_name_from_arn(arn: str) -> str | None:
+    """The function name in an execution or function ARN (None when there is none)."""
     match = _ARN_FUNCTION.search(arn)
     return match.group(1) if match else None
 
@@ -36,15 +37,18 @@ class ExecutionLogSink(logging.Handler):
     """Appends execution-correlated records to per-function JSONL files."""
 
     def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+        """Create ``log_dir`` if needed; the sink takes records of every level."""
         super().__init__(level=logging.DEBUG)
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.Lock()
 
     def path_for(self, function_name: str) -> Path:
+        """The JSONL file a function's records are appended to."""
         return self.log_dir / f"{function_name}.jsonl"
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Append ``record`` as one JSON line if it carries an ``executionArn``; ignore it else."""
         arn = getattr(record, "executionArn", None)
         if not isinstance(arn, str):
             return

@@ -31,6 +31,8 @@ _PR_SET_NO_NEW_PRIVS = 38
 
 @dataclass
 class WorkerGrant:
+    """One worker's key: its secret and the execution it may call about right now."""
+
     secret: str
     execution_arn: str | None = None  # the execution the worker is running now, if any
 
@@ -39,6 +41,7 @@ class WorkerGrants:
     """The live worker keys of one server (in memory: a restart invalidates them all)."""
 
     def __init__(self) -> None:
+        """Start with no keys: each worker mints its own when it is forked."""
         self._grants: dict[str, WorkerGrant] = {}
         self._lock = threading.Lock()
 
@@ -51,15 +54,18 @@ class WorkerGrants:
         return key_id, secret
 
     def bind(self, key_id: str, execution_arn: str | None) -> None:
+        """Let ``key_id`` call about ``execution_arn`` only, for the invocation about to run."""
         with self._lock:
             grant = self._grants.get(key_id)
             if grant is not None:
                 grant.execution_arn = execution_arn
 
     def unbind(self, key_id: str) -> None:
+        """Make ``key_id`` useless while its worker is idle (between invocations)."""
         self.bind(key_id, None)
 
     def revoke(self, key_id: str) -> None:
+        """Forget ``key_id`` for good: its worker is gone."""
         with self._lock:
             self._grants.pop(key_id, None)
 
@@ -70,6 +76,7 @@ class WorkerGrants:
             return None if grant is None else (grant.secret, grant.execution_arn)
 
     def __len__(self) -> int:
+        """How many worker keys are live."""
         with self._lock:
             return len(self._grants)
 
@@ -98,8 +105,10 @@ def resolve_user(spec: str) -> tuple[int, int]:
 
 
 def unreachable_dir(path: Path, uid: int, gid: int) -> Path | None:
-    """The first directory on the way to ``path`` (inclusive) that ``uid``/``gid`` cannot
-    search, judged from the mode bits (ACLs are not consulted), or None."""
+    """The first directory on the way to ``path`` (inclusive) that ``uid``/``gid`` cannot search.
+
+    Judged from the mode bits (ACLs are not consulted); None when every one is searchable.
+    """
     current = Path(os.path.abspath(path))
     chain = [*reversed(current.parents), current]
     for directory in chain:
@@ -140,11 +149,14 @@ def drop_privileges(uid: int, gid: int, own_files: list[str]) -> None:
 
 
 def _reroot_import_paths(uid: int, gid: int) -> None:
-    """Keeps the Python installation importable when the new user cannot traverse to it (say,
-    pyenv under a 0700 ``/root``): every such ``sys.path`` directory is opened now, as root, and
-    imported from through ``/proc/self/fd/N`` afterwards, which skips the ancestors' permission
-    checks; the directory's own modes still apply. Already-imported packages' ``__path__`` are
-    rewritten too, so their submodules stay importable. A no-op for a world-readable install."""
+    """Keep the Python installation importable when the new user cannot traverse to it.
+
+    Say, pyenv under a 0700 ``/root``: every such ``sys.path`` directory is opened now, as root,
+    and imported from through ``/proc/self/fd/N`` afterwards, which skips the ancestors'
+    permission checks; the directory's own modes still apply. Already-imported packages'
+    ``__path__`` are rewritten too, so their submodules stay importable. A no-op for a
+    world-readable install.
+    """
     moved: dict[str, str] = {}
     for entry in sys.path:
         if not entry or not os.path.isdir(entry) or unreachable_dir(Path(entry), uid, gid) is None:

@@ -29,7 +29,10 @@ class _Entry:
 
 
 class Watchdog:
+    """Runs callbacks at their deadlines on one daemon thread; see the module docstring."""
+
     def __init__(self) -> None:
+        """Start empty; the thread starts with the first ``schedule``."""
         self._heap: list[tuple[float, int, _Entry]] = []
         self._cond = threading.Condition()
         self._seq = itertools.count()
@@ -37,6 +40,7 @@ class Watchdog:
         self._thread: threading.Thread | None = None
 
     def schedule(self, seconds: float, callback: Callable[[], None]) -> _Entry:
+        """Run ``callback`` on the watchdog thread in ``seconds``; returns a ``cancel`` handle."""
         entry = _Entry(callback)
         deadline = time.monotonic() + seconds
         with self._cond:
@@ -50,6 +54,7 @@ class Watchdog:
         return entry
 
     def cancel(self, entry: _Entry) -> None:
+        """Make sure ``entry``'s callback never runs; a no-op once it ran or was cancelled."""
         with self._cond:
             if entry.cancelled:
                 return

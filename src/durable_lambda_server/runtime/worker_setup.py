@@ -1,6 +1,8 @@
-"""A worker process's setup (runtime/workers.py): its Lambda-like environment, stdout/stderr into
-its per-worker log file (our CloudWatch stream), Lambda-style log lines, and the tail of one
-invocation's output (LogType=Tail)."""
+"""A worker process's setup (runtime/workers.py).
+
+Its Lambda-like environment, stdout/stderr into its per-worker log file (our CloudWatch stream),
+Lambda-style log lines, and the tail of one invocation's output (LogType=Tail).
+"""
 
 from __future__ import annotations
 

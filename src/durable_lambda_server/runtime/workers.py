@@ -273,6 +273,7 @@ class WorkerPool:
     """Warm workers per function version (keyed by everything that shapes the process)."""
 
     def __init__(self, host: HostConfig, grants: Any = None) -> None:
+        """Set up an empty pool; ``grants`` (``WorkerGrants``) gives each worker its own API key."""
         self.host = host
         self.grants = grants  # runtime.sandbox.WorkerGrants: a per-worker API key each
         self._ctx = multiprocessing.get_context("forkserver")
@@ -292,6 +293,10 @@ class WorkerPool:
         self.started = 0  # workers started (cold starts), for tests and benchmarks
 
     def invoke(self, request: InvocationRequest, engine: Any) -> InvocationResult:
+        """Run ``request`` in an idle worker of its function version, or a newly forked one.
+
+        The worker goes back to the pool afterwards unless it died, timed out or the pool closed.
+        """
         function = request.function
         key = (
             function.name,
@@ -373,10 +378,12 @@ class WorkerPool:
             w.close()
 
     def idle_count(self) -> int:
+        """How many warm workers are waiting, across functions (tests, diagnostics)."""
         with self._lock:
             return sum(len(v) for v in self._idle.values())
 
     def close(self) -> None:
+        """Stop idle workers now; busy ones are closed when their invocation ends."""
         with self._lock:
             self._closed = True
             workers = [w for idle in self._idle.values() for w in idle]

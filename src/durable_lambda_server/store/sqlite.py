@@ -58,6 +58,8 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 
 class SqliteStore:
+    """The SQLite implementation of ``Store``: one database file, migrated to head on open."""
+
     def __init__(
         self,
         path: str,
@@ -68,11 +70,14 @@ class SqliteStore:
         on_connect: Callable[[sqlite3.Connection], None] | None = None,
         group_commit: bool = True,
     ) -> None:
-        """``busy_timeout``: seconds a transaction waits for another writer before failing with
+        """Opens (creating if needed) and migrates the database at ``path``.
+
+        ``busy_timeout``: seconds a transaction waits for another writer before failing with
         ``StoreBusyError``. ``on_connect`` runs on every new connection (extra PRAGMAs; fault
         tests use it to reach the connections). ``group_commit``: concurrent write transactions
         share commits on one write connection (store/sqlite_writer.py); off, every write
-        transaction commits on its own pooled connection."""
+        transaction commits on its own pooled connection.
+        """
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"invalid synchronous mode {synchronous!r}")
         self.path = path
@@ -171,8 +176,10 @@ class SqliteStore:
         return self._own_transaction(write=write)
 
     def group(self) -> contextlib.AbstractContextManager[None]:
-        """Write transactions this thread runs inside the block share one commit at its end
-        (``GroupCommitWriter.group``); without group commit, each commits on its own."""
+        """Write transactions this thread runs inside the block share one commit at its end.
+
+        See ``GroupCommitWriter.group``; without group commit, each commits on its own.
+        """
         if self._writer is not None:
             return self._writer.group()
         return contextlib.nullcontext()

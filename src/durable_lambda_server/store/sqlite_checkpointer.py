@@ -31,6 +31,8 @@ INTERVAL_SECONDS = 1.0
 
 
 class WalCheckpointer:
+    """Copies the WAL back into the database file on a thread of its own (decision 0009)."""
+
     def __init__(
         self,
         connect: Callable[[], sqlite3.Connection],
@@ -38,6 +40,11 @@ class WalCheckpointer:
         every_commits: int = EVERY_COMMITS,
         interval: float = INTERVAL_SECONDS,
     ) -> None:
+        """Prepares the checkpointer; its thread starts with the first commit.
+
+        ``connect`` opens the thread's own connection; a checkpoint runs every
+        ``every_commits`` commits, and within ``interval`` seconds of any commit.
+        """
         self._connect = connect
         self._every = max(1, every_commits)
         self._interval = interval
@@ -50,8 +57,10 @@ class WalCheckpointer:
         self.frames_copied = 0
 
     def committed(self) -> None:
-        """Called by the writer after each commit (holding its lock): cheap, wakes the thread
-        only every ``every_commits`` commits."""
+        """Counts a commit; called by the writer after each one, holding its lock.
+
+        Cheap: it wakes the thread only every ``every_commits`` commits.
+        """
         self._since += 1
         if self._since == 1:
             self._ensure_started()

@@ -46,6 +46,7 @@ _BY_EXPIRY = "executions INDEXED BY executions_leased"
 
 
 def exec_row(row: Sequence[Any] | None) -> ExecutionRow | None:
+    """Builds an ``ExecutionRow`` from a row selected with ``EXEC_SELECT`` (None stays None)."""
     if row is None:
         return None
     return ExecutionRow._make(row)
@@ -60,9 +61,12 @@ class ClaimQueries:
     def claimable_execution(
         self, now_ms: int, arn: str | None = None, exclude_functions: Sequence[str] = ()
     ) -> ExecutionRow | None:
-        """The oldest runnable execution: running and wanting an invocation without holding a
-        lease, or holding a lease that expired by ``now_ms`` (its runtime died). Functions in
-        ``exclude_functions`` (at their reserved concurrency) are skipped."""
+        """The oldest runnable execution, or None.
+
+        Runnable: running and wanting an invocation without holding a lease, or holding a lease
+        that expired by ``now_ms`` (its runtime died). Functions in ``exclude_functions`` (at
+        their reserved concurrency) are skipped.
+        """
         skip, skip_params = "", list(exclude_functions)
         if skip_params:
             skip = f" AND function_name NOT IN ({', '.join('?' for _ in skip_params)})"
@@ -104,8 +108,10 @@ class ClaimQueries:
         return row is not None
 
     def next_lease_expiry_ms(self) -> int | None:
-        """When the earliest live lease runs out (its execution becomes claimable if not
-        renewed)."""
+        """When the earliest live lease runs out.
+
+        Its execution becomes claimable then if the lease is not renewed.
+        """
         row = self.conn.execute(
             f"SELECT MIN(lease_expires_ms) FROM {_BY_EXPIRY} WHERE {_LEASED}"
         ).fetchone()

@@ -43,6 +43,7 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
     """All reads and writes of one use case; committed when the ``with`` block ends."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        """Wraps ``conn``, on which the store has already begun the transaction."""
         self.conn = conn
         self._xids: dict[str, int] = {}  # arn -> xid, for this transaction only
 
@@ -73,8 +74,10 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
         self._put_payloads(row.arn, {c: getattr(row, c) for c in _PAYLOAD_COLUMNS})
 
     def _put_payloads(self, arn: str, values: dict[str, Any]) -> None:
-        """Sets some of an execution's input, result and error (their own table, migration 0007);
-        a row there exists only once one of them was set, so clearing them all needs none."""
+        """Sets some of an execution's input, result and error (their own table, migration 0007).
+
+        A row there exists only once one of them was set, so clearing them all needs none.
+        """
         xid = self._require_xid(arn)
         if all(v is None for v in values.values()):
             assignments = ", ".join(f"{c} = NULL" for c in values)
@@ -118,8 +121,11 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
 
     # -- limits and retention ------------------------------------------------------------------
     def count_running(self, function_name: str, *, leased_after_ms: int | None = None) -> int:
-        """RUNNING executions of a function; with ``leased_after_ms`` only those holding a lease
-        that is still live then (invocations in flight)."""
+        """RUNNING executions of a function.
+
+        With ``leased_after_ms`` only those holding a lease that is still live then (invocations
+        in flight).
+        """
         sql = "SELECT COUNT(*) FROM executions WHERE function_name = ? AND status = 'RUNNING'"
         params: list[Any] = [function_name]
         if leased_after_ms is not None:

@@ -21,6 +21,8 @@ _MAX_INTEGER = 2**63  # SQLite INTEGER is a signed 64-bit value
 
 
 class FunctionQueries:
+    """Mixed into ``SqliteTransaction``: functions, published versions and aliases."""
+
     conn: sqlite3.Connection
 
     # -- functions ---------------------------------------------------------------------------
@@ -67,8 +69,7 @@ class FunctionQueries:
     def publish_version(
         self, name: str, handler: str, config: str, now_ms: int, version: int | None = None
     ) -> int:
-        """Inserts version ``version`` (default: one past the highest stored) and returns its
-        number."""
+        """Inserts version ``version`` (default: one past the highest); returns its number."""
         if version is None:
             row = self.conn.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE name = ?",

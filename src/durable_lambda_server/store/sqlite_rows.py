@@ -19,10 +19,12 @@ __all__ = ["KEY_BITS", "KEY_SPAN", "RowQueries", "dumps_compact"]
 
 
 def _compact_dumps() -> Callable[[Any], str]:
-    """``json.dumps(value, separators=(",", ":"))`` without building an encoder per call: the
-    checkpoint write path encodes two events and one operation per map item. Rows are plain
+    """``json.dumps(value, separators=(",", ":"))`` without building an encoder per call.
+
+    The checkpoint write path encodes two events and one operation per map item. Rows are plain
     JSON trees (never circular), so the C encoder runs without the circularity markers; the
-    output is the same string."""
+    output is the same string.
+    """
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return json.JSONEncoder(separators=(",", ":")).encode
@@ -154,8 +156,11 @@ class RowQueries:
     def put_operations(
         self, arn: str, rows: list[tuple[dict[str, Any], int, int]], *, seen: bool = False
     ) -> None:
-        """Writes ``(operation, seq, change_seq)`` rows: ``seq`` > 0 is a new operation (its
-        creation order), 0 an existing one, which keeps its key."""
+        """Writes ``(operation, seq, change_seq)`` rows.
+
+        ``seq`` > 0 is a new operation (its creation order), 0 an existing one, which keeps its
+        key.
+        """
         xid = self._require_xid(arn)
         low = xid << KEY_BITS
         by_service = 0 if seen else 1

@@ -35,8 +35,11 @@ MAX_BATCH = 64  # use cases per commit: bounds how long the first of them waits
 
 
 class _Batch:
-    """One open transaction's use cases. ``done`` is made only when a use case has to wait for
-    another one's commit (writer lock held), so a lone use case pays for no event."""
+    """One open transaction's use cases.
+
+    ``done`` is made only when a use case has to wait for another one's commit (writer lock
+    held), so a lone use case pays for no event.
+    """
 
     __slots__ = ("done", "error", "members")
 
@@ -73,6 +76,11 @@ class GroupCommitWriter:
         max_batch: int = MAX_BATCH,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
+        """Prepares the writer; the write connection is opened by the first use case.
+
+        ``max_batch`` bounds the use cases per commit; ``on_commit`` runs after each commit
+        (the WAL checkpointer counts them).
+        """
         self._on_commit = on_commit
         self._connect = connect
         self._translate = translate
@@ -92,8 +100,9 @@ class GroupCommitWriter:
 
     @contextlib.contextmanager
     def group(self) -> Iterator[None]:
-        """Write use cases this thread runs inside the block share one commit, made when the
-        block ends (holding the write lock meanwhile, so keep the block short).
+        """Write use cases this thread runs inside the block share one commit, made at its end.
+
+        The write lock is held meanwhile, so keep the block short.
 
         A use case inside the block returns before that commit: its caller must not acknowledge
         anything until the block has exited without an error. A use case that fails is rolled
@@ -127,8 +136,11 @@ class GroupCommitWriter:
 
     @contextlib.contextmanager
     def _grouped_use_case(self) -> Iterator[Any]:
-        """One use case inside ``group()`` (the lock is held): always in a savepoint, so that
-        its failure takes back its own writes only; the commit is the group's."""
+        """One use case inside ``group()`` (the lock is held).
+
+        Always in a savepoint, so that its failure takes back its own writes only; the commit is
+        the group's.
+        """
         if self._group_lost is not None:  # the group's commit is lost already: run nothing more
             raise self._group_lost
         self._owner = threading.get_ident()
@@ -160,9 +172,11 @@ class GroupCommitWriter:
         return self._conn
 
     def _begin(self, *, savepoint: bool = False) -> tuple[sqlite3.Connection, bool]:
-        """Opens the batch's transaction if none is open; returns the connection and whether
-        this use case runs inside a savepoint (it joins other use cases' writes, or ``savepoint``
-        asks for one: the use cases of a ``group()``)."""
+        """Opens the batch's transaction if none is open.
+
+        Returns the connection and whether this use case runs inside a savepoint (it joins other
+        use cases' writes, or ``savepoint`` asks for one: the use cases of a ``group()``).
+        """
         conn = self._require_conn()
         if self._batch is None:
             try:
@@ -187,8 +201,10 @@ class GroupCommitWriter:
 
     @contextlib.contextmanager
     def _body(self, conn: sqlite3.Connection, joined: bool) -> Iterator[Any]:
-        """Runs one use case's writes: on failure takes them back (``_undo``), on success
-        releases its savepoint, if it has one."""
+        """Runs one use case's writes.
+
+        On failure takes them back (``_undo``); on success releases its savepoint, if it has one.
+        """
         try:
             yield self._wrap(conn)
         except BaseException as exc:
@@ -224,9 +240,11 @@ class GroupCommitWriter:
         self._fail_batch(error or StoreError("the transaction was rolled back"))
 
     def _settle(self, *, counted: bool, force: bool = False) -> _Batch | None:
-        """After a use case: commits the batch unless another writer is queued (the batch then
-        stays open for it). Returns the batch a succeeded use case must wait for, or None once
-        it is committed."""
+        """After a use case: commits the batch unless another writer is queued.
+
+        The batch then stays open for it. Returns the batch a succeeded use case must wait for,
+        or None once it is committed.
+        """
         batch = self._batch
         if batch is None:
             return None
@@ -287,8 +305,11 @@ class GroupCommitWriter:
 
 
 class _UseCase:
-    """``GroupCommitWriter.transaction()``: one write use case. A class rather than a generator
-    context manager, as every checkpoint enters one (it saves a few microseconds per step)."""
+    """``GroupCommitWriter.transaction()``: one write use case.
+
+    A class rather than a generator context manager, as every checkpoint enters one (it saves a
+    few microseconds per step).
+    """
 
     __slots__ = ("_conn", "_grouped", "_joined", "_nested", "_writer")
 

@@ -58,8 +58,11 @@ def _bad(message: str) -> InvalidParameterValueException:
 
 
 def _text(value: str, where: str) -> str:
-    """``value`` if it is valid Unicode: a lone surrogate (JSON ``"\\ud800"``) cannot be stored
-    and rendered back as UTF-8, so it is rejected here rather than breaking every later read."""
+    r"""``value`` if it is valid Unicode; raises ``InvalidParameterValueException`` if not.
+
+    A lone surrogate (JSON ``"\ud800"``) cannot be stored and rendered back as UTF-8, so it is
+    rejected here rather than breaking every later read.
+    """
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -69,7 +72,7 @@ def _text(value: str, where: str) -> str:
 
 
 def scrub(value: Any) -> Any:
-    """``value`` with every lone surrogate in its strings replaced by its ``\\udcff`` escape.
+    r"""``value`` with every lone surrogate in its strings replaced by its ``\udcff`` escape.
 
     For data the service records but did not parse from a request (a handler's output or
     error, e.g. an OS error naming a non-UTF-8 file): it must stay renderable as UTF-8.
@@ -251,8 +254,11 @@ def parse_checkpoint_body(body: Any) -> tuple[str, list[OperationUpdate], str | 
 def check_checkpoint(
     token: Any, updates: Any, client_token: Any = None
 ) -> tuple[str, list[OperationUpdate], str | None]:
-    """The typed form of ``parse_checkpoint_body`` for in-process callers, which hand over
-    ``OperationUpdate`` objects: the same rules, the same result, without the wire dicts."""
+    """The typed form of ``parse_checkpoint_body`` for in-process callers.
+
+    They hand over ``OperationUpdate`` objects: the same rules, the same result, without the
+    wire dicts.
+    """
     token, updates, client_token = _envelope(token, updates, client_token, kinds=(list, tuple))
     return token, [check_update(u, i) for i, u in enumerate(updates)], client_token
 
@@ -260,8 +266,7 @@ def check_checkpoint(
 def _envelope(
     token: Any, updates: Any, client_token: Any, *, kinds: tuple[type, ...]
 ) -> tuple[str, Sequence[Any], str | None]:
-    """The checkpoint's token, client token and updates (one of ``kinds``), checked in that
-    order."""
+    """The checkpoint's token, client token and updates (one of ``kinds``), checked in order."""
     if not isinstance(token, str) or not token:
         raise _bad("CheckpointToken is required")
     if client_token is not None and (not isinstance(client_token, str) or len(client_token) > 64):
@@ -274,10 +279,13 @@ def _envelope(
 
 
 def check_update(update: Any, index: int) -> OperationUpdate:
-    """``update`` itself when it is an ``OperationUpdate`` that ``parse_update`` would accept
+    """Checks one update of an in-process checkpoint; the result is what ``parse_update`` gives.
+
+    ``update`` itself when it is an ``OperationUpdate`` that ``parse_update`` would accept
     unchanged (decided from its fields: plain ASCII strings within their limits, no error or
     wait/callback/invoke options); anything else goes through ``parse_update`` on its wire form,
-    so both paths apply the same rules."""
+    so both paths apply the same rules.
+    """
     if type(update) is OperationUpdate and _plain(update):
         return update
     to_dict = getattr(update, "to_dict", None)

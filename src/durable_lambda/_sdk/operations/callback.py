@@ -40,8 +40,10 @@ _EXTERNAL_FAILURE = frozenset(
 
 
 class Callback(Generic[T]):
-    """Handle of a created callback: hand ``callback_id`` to the external system, then
-    ``result()`` suspends until it answers."""
+    """Handle of a created callback, returned by ``create_callback``.
+
+    Hand ``callback_id`` to the external system, then ``result()`` suspends until it answers.
+    """
 
     def __init__(
         self,

@@ -1,8 +1,8 @@
-"""Child-context executor (``run_in_child_context``, and the wrapper of wait_for_callback,
-map and parallel; sdk-spec.md §4.6).
+"""Child-context executor (sdk-spec.md §4.6).
 
-Owns the CONTEXT protocol: async START, running the body in a child ``DurableContext``, and a
-sync SUCCEED (with ``ReplayChildren`` for results over 256 KiB) or FAIL.
+Runs ``run_in_child_context``, and wraps wait_for_callback, map and parallel. Owns the CONTEXT
+protocol: async START, running the body in a child ``DurableContext``, and a sync SUCCEED (with
+``ReplayChildren`` for results over 256 KiB) or FAIL.
 
 Invariants: a SUCCEEDED context without ReplayChildren is never re-run (conformance 3-9, 3-17);
 with ReplayChildren its body re-runs and its children replay, and nothing new is checkpointed

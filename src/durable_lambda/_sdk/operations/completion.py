@@ -1,5 +1,7 @@
-"""The completion policy of map/parallel batches (sdk-spec.md §15.4), kept apart from the
-coordinator in ``concurrency.py`` that applies it after every branch event."""
+"""The completion policy of map/parallel batches (sdk-spec.md §15.4).
+
+Kept apart from the coordinator in ``concurrency.py`` that applies it after every branch event.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +21,11 @@ def decide_completion(  # noqa: PLR0911  (one return per §15.4 rule, in spec or
     total: int,
     statuses: Callable[[], list[tuple[int, str | None, Any]]],
 ) -> CompletionReason | None:
-    """The completion policy of §15.4; ``None`` while the batch should go on. ``statuses`` is
-    only evaluated for a custom ``should_complete`` predicate (it is O(number of branches))."""
+    """Applies the completion policy of §15.4; ``None`` while the batch should go on.
+
+    ``statuses`` is only evaluated for a custom ``should_complete`` predicate (it is O(number of
+    branches)).
+    """
     done = succeeded + failed >= total
     if completion.should_complete is not None:
         from durable_lambda.config import CompletionItemStatus, CompletionOutcome, CompletionStatus

@@ -321,8 +321,10 @@ class BatchCoordinator:
         return reason
 
     def _resume(self, runners: BranchRunners[BranchSpec, _Event], indexes: list[int]) -> bool:
-        """Runs again the suspended branches among ``indexes`` whose awaited operation the
-        service completed; True if any."""
+        """Re-runs suspended branches whose awaited operation the service completed.
+
+        Only branches among ``indexes`` are considered; returns True if any was resumed.
+        """
         state = self.context.state
         resumed = []
         for index in indexes:

@@ -66,8 +66,11 @@ class BranchRunners(Generic[B, E]):
     # ------------------------------------------------------------------ coordinator side
 
     def submit(self, branches: list[B]) -> None:
-        """Queues admitted branches, in order (one lock round for all of them: the coordinator
-        of a 1,000-item map admits them at once while a runner is already taking them)."""
+        """Queues admitted branches, in order.
+
+        One lock round covers all of them: the coordinator of a 1,000-item map admits them at
+        once while a runner is already taking them.
+        """
         if not branches:
             return
         with self._lock:
@@ -80,8 +83,10 @@ class BranchRunners(Generic[B, E]):
                 self._spawn(1)
 
     def next_events(self) -> list[E]:
-        """The branch outcomes reported so far, in completion order (at least one: blocks until
-        there is one). Taking them all at once saves a lock round per branch."""
+        """Returns the branch outcomes reported so far, in completion order.
+
+        Blocks until there is at least one. Taking them all at once saves a lock round per branch.
+        """
         with self._lock:
             if self._events:
                 return self._take_events()
@@ -108,8 +113,10 @@ class BranchRunners(Generic[B, E]):
             return self._take_events()
 
     def post(self, event: E) -> None:
-        """Adds an event that did not come from a branch (any thread): it wakes the coordinator
-        like a branch outcome would."""
+        """Adds an event that did not come from a branch; safe from any thread.
+
+        It wakes the coordinator like a branch outcome would.
+        """
         with self._lock:
             self._events.append(event)
             if self._waiting:
@@ -157,8 +164,10 @@ class BranchRunners(Generic[B, E]):
                 self._spawn(1)
 
     def _next_branch(self, finished: E | None = None) -> B | None:
-        """Reports the outcome of the branch this runner ``finished`` (if any) and takes the
-        next admitted branch, in one lock round; None once the runners are closed."""
+        """Reports the branch this runner ``finished`` and takes the next admitted one.
+
+        Both happen in one lock round; returns None once the runners are closed.
+        """
         with self._lock:
             if finished is not None:
                 self._events.append(finished)

@@ -65,6 +65,11 @@ def _check_identity(update: OperationUpdate, current: dict[str, Any]) -> None:
 
 
 def apply_updates(w: ExecutionWriter, updates: Sequence[OperationUpdate]) -> None:
+    """Checks the batch, then validates and processes each update in order through ``RULES``.
+
+    Raises ``InvalidParameterValueException`` on the first invalid update, before ``w`` is
+    flushed, so the caller's transaction rolls back with nothing applied.
+    """
     _check_batch(updates)
     wanted = [u.operation_id for u in updates] + [u.parent_id for u in updates if u.parent_id]
     current = w.tx.get_operations(w.ex.arn, wanted)

@@ -23,6 +23,8 @@ __all__ = ["RULES", "OperationRules"]
 
 @dataclass(frozen=True, slots=True)
 class OperationRules:
+    """One operation type's allowed actions, validator (pure) and processor."""
+
     actions: frozenset[OperationAction]
     validate: Callable[[OperationUpdate, dict[str, Any] | None], None]
     process: Callable[

@@ -18,6 +18,7 @@ ACTIONS = frozenset({OperationAction.START})
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Accepts a START of a new callback only; raises to reject the checkpoint."""
     if update.action is not OperationAction.START:
         raise reject(update, "only START is allowed for CALLBACK")
     require_status(update, current, {None})  # type: ignore[arg-type]
@@ -26,6 +27,7 @@ def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
 def process(
     w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any] | None
 ) -> dict[str, Any]:
+    """Starts the callback: assigns its id and schedules its timeout and heartbeat timers."""
     options = update.callback_options
     timeout = options.timeout_seconds if options else 0
     heartbeat = options.heartbeat_timeout_seconds if options else 0

@@ -22,6 +22,7 @@ ACTIONS = frozenset({OperationAction.START, OperationAction.SUCCEED, OperationAc
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Accepts START of a new context and SUCCEED / FAIL of a started one; raises to reject."""
     match update.action:
         case OperationAction.START:
             require_status(update, current, {None})  # type: ignore[arg-type]
@@ -38,6 +39,7 @@ def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
 def process(
     w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any] | None
 ) -> dict[str, Any]:
+    """Starts, succeeds or fails the context and records its event."""
     if update.action is OperationAction.START:
         op = base_operation(update, w.now, "STARTED")
         op["ContextDetails"] = {}

@@ -1,6 +1,9 @@
-"""EXECUTION: SUCCEED / FAIL carry a result too large for the invocation response (sdk-spec.md
-§10.3). The outcome is held on the execution and applied when the invocation completes, so the
-final ``InvocationCompleted`` still precedes ``ExecutionSucceeded`` (conformance.md §8.1)."""
+"""EXECUTION: SUCCEED / FAIL carry a result too large for the invocation response.
+
+See sdk-spec.md §10.3. The outcome is held on the execution and applied when the invocation
+completes, so the final ``InvocationCompleted`` still precedes ``ExecutionSucceeded``
+(conformance.md §8.1).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ ACTIONS = frozenset({OperationAction.SUCCEED, OperationAction.FAIL})
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Accepts SUCCEED with a payload or FAIL with an error; raises to reject the checkpoint."""
     if update.action not in ACTIONS:
         raise reject(update, "only SUCCEED or FAIL are allowed for EXECUTION")
     if update.action is OperationAction.SUCCEED and update.error is not None:
@@ -24,6 +28,7 @@ def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
 
 
 def process(w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Holds the outcome on the execution until the invocation completes; writes no operation."""
     outcome: dict[str, Any] = (
         {"Status": "SUCCEEDED", "Result": update.payload}
         if update.action is OperationAction.SUCCEED

@@ -18,6 +18,7 @@ ACTIONS = frozenset({OperationAction.START, OperationAction.CANCEL})
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Accepts START naming a target function and CANCEL of a started invoke; raises to reject."""
     match update.action:
         case OperationAction.START:
             require_status(update, current, {None})  # type: ignore[arg-type]
@@ -33,6 +34,7 @@ def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
 def process(
     w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any] | None
 ) -> dict[str, Any]:
+    """Stops a cancelled invoke, or starts one: names the child and asks to run it after commit."""
     if update.action is OperationAction.CANCEL:
         assert current is not None
         op = dict(current, Status="STOPPED", EndTimestamp=w.now)

@@ -31,6 +31,7 @@ ACTIONS = frozenset(
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Accepts the step actions allowed from its current status; raises to reject."""
     match update.action:
         case OperationAction.START:
             require_status(update, current, {None, "READY"})  # type: ignore[arg-type]
@@ -52,6 +53,7 @@ def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
 def process(
     w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any] | None
 ) -> dict[str, Any]:
+    """Applies a step's START, SUCCEED, FAIL or RETRY; a RETRY schedules the next attempt."""
     now = w.now
     if update.action is OperationAction.START:
         op = dict(current) if current else base_operation(update, now, "STARTED")

@@ -19,6 +19,7 @@ MAX_WAIT_SECONDS = 31_622_400  # 366 days (sdk-spec.md §4.2)
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
+    """Accepts START with 1 s to 366 days and CANCEL of a started wait; raises to reject."""
     match update.action:
         case OperationAction.START:
             require_status(update, current, {None})  # type: ignore[arg-type]
@@ -34,6 +35,7 @@ def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
 def process(
     w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any] | None
 ) -> dict[str, Any]:
+    """Starts the wait with its timer, or cancels it and its timer."""
     if update.action is OperationAction.CANCEL:
         assert current is not None
         op = dict(current, Status="CANCELLED", EndTimestamp=w.now)
