@@ -194,7 +194,8 @@ def classify_error_category(
     if code in _KMS_CODES:
         return DurableApiErrorCategory.EXECUTION
     status = (metadata or {}).get("HTTPStatusCode")
-    if error and isinstance(status, int) and 400 <= status < 500 and status != 429:
+    # HTTP statuses as sdk-spec.md §9.4 states the rule: 4xx, except 429 (Too Many Requests).
+    if error and isinstance(status, int) and 400 <= status < 500 and status != 429:  # noqa: PLR2004
         message = str(error.get("Message") or error.get("message") or "")
         if code == "InvalidParameterValueException" and message.startswith(
             "Invalid checkpoint token"

@@ -149,7 +149,7 @@ _last_datetime: tuple[Any, datetime.datetime] = (
 
 def _to_datetime(value: Any) -> datetime.datetime | None:
     """Epoch ms (int, from the invocation event) or datetime (boto3) -> aware UTC datetime."""
-    global _last_datetime
+    global _last_datetime  # noqa: PLW0603  (a one-entry cache; a stale read only misses it)
     if value is None:
         return None
     last = _last_datetime  # an operation's timestamps are often the same millisecond

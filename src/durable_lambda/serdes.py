@@ -157,7 +157,7 @@ def _encode_scalar(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def _encode(value: Any) -> dict[str, Any]:
+def _encode(value: Any) -> dict[str, Any]:  # noqa: PLR0911  (one return per kind, on the hot path)
     exact = _EXACT_ENCODERS.get(type(value))
     if exact is not None:  # the common types, without walking the isinstance chain
         return exact(value)
@@ -171,7 +171,7 @@ def _encode(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return _encode_dict(value)
     # Late import: concurrency.models imports config, which SDK modules import first.
-    from durable_lambda.concurrency.models import BatchResult  # noqa: PLC0415
+    from durable_lambda.concurrency.models import BatchResult
 
     if type(value) is BatchResult:
         return _encode_batch_result(value)
@@ -185,7 +185,7 @@ def _encode_batch_result(value: Any) -> dict[str, Any]:
 
     It skips building ``to_dict()`` first, since a 1,000-item map result is encoded on every map.
     """
-    from durable_lambda.concurrency.models import BatchItem  # noqa: PLC0415
+    from durable_lambda.concurrency.models import BatchItem
 
     items = []
     for item in value.all:
@@ -253,7 +253,7 @@ def _decode(node: Any) -> Any:
     if tag == "m":
         return {key: _decode(item) for key, item in value.items()}
     if tag == "br":
-        from durable_lambda.concurrency.models import BatchResult  # noqa: PLC0415
+        from durable_lambda.concurrency.models import BatchResult
 
         return BatchResult.from_dict(_decode(value))
     raise SerDesError(f"Unknown type tag: {tag!r}")

@@ -324,7 +324,7 @@ class LocalLogReader:
         return events
 
 
-def validate_expected_logs_locally(
+def validate_expected_logs_locally(  # noqa: PLR0917  (a drop-in: AWS's signature)
     description_data: dict[str, Any],
     stack_name: str,
     function_name: str,
@@ -429,6 +429,7 @@ class ConformanceRun:
         requirements: Mapping[str, Requirement],
         covered: Mapping[str, str],
         work_dir: Path,
+        *,
         max_workers: int = 1,
         lambda_client: Any = None,
     ) -> None:

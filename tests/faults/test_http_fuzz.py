@@ -294,6 +294,7 @@ def check_response(
     status: int,
     headers: dict[str, str],
     raw: bytes,
+    *,
     body: bytes | None = None,
 ) -> None:
     where = f"{method} {path[:200]} -> {status}"
@@ -333,10 +334,10 @@ def test_no_request_gets_a_5xx_and_errors_are_lambda_shaped(
         method, path, headers, body = data.draw(requests(fuzz_server))
         status, resp_headers, raw = fuzz_server.send(method, path, headers, body)
         if not COLLECT:
-            check_response(method, path, status, resp_headers, raw, body)
+            check_response(method, path, status, resp_headers, raw, body=body)
             continue
         try:
-            check_response(method, path, status, resp_headers, raw, body)
+            check_response(method, path, status, resp_headers, raw, body=body)
         except AssertionError as err:
             FOUND.setdefault(
                 f"{method} {path.split('?')[0][:60]} {status}",

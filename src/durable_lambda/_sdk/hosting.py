@@ -16,7 +16,7 @@ _default: Any = None
 
 
 def set_default_service_client(client: Any) -> None:
-    global _default
+    global _default  # noqa: PLW0603  (AWS's module-level default client, set once at start-up)
     _default = client
 
 

@@ -41,6 +41,7 @@ __all__ = ["Authenticator", "Principal", "is_loopback", "load_credentials_file",
 _DURABLE = "2025-12-01"
 # The routes a worker key may call: (method, last path segment) under durable-executions/{arn}.
 _WORKER_ROUTES = frozenset({("POST", "checkpoint"), ("GET", "state")})
+_WORKER_PATH_SEGMENTS = 4  # <version>/durable-executions/<arn>/<checkpoint|state>
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class Authenticator:
 def _authorize_worker(method: str, segments: list[str], bound_arn: str | None) -> None:
     allowed = (
         bound_arn is not None
-        and len(segments) == 4
+        and len(segments) == _WORKER_PATH_SEGMENTS
         and segments[0] == _DURABLE
         and segments[1] == "durable-executions"
         and (method, segments[3]) in _WORKER_ROUTES
@@ -208,8 +209,8 @@ def load_credentials_file(path: str | os.PathLike[str]) -> dict[str, str]:
             if key_id and secret:
                 keys[key_id] = secret
     else:
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
+        for number, raw_line in enumerate(text.splitlines(), 1):
+            line = raw_line.strip()
             if not line or line.startswith("#"):
                 continue
             try:

@@ -44,12 +44,15 @@ _CALLBACK_ID = re.compile(r"^[A-Za-z0-9+/_-]{1,1022}={0,2}$")
 _STATUSES = frozenset({"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 _EXECUTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _DEFAULT_PAGE = 100
+_MAX_PAGE = 1000  # MaxItems of the durable lists and of GetDurableExecutionState
+_MAX_ARN_CHARS = 1024
+_MAX_STATUS_FILTERS = 10
 
 
 def _arn(params: dict[str, str]) -> str:
     """The path's execution ARN; a malformed one is a 400, not a 404."""
     arn = params["DurableExecutionArn"]
-    if len(arn) > 1024 or not _ARN.fullmatch(arn):
+    if len(arn) > _MAX_ARN_CHARS or not _ARN.fullmatch(arn):
         raise InvalidParameterValueException(f"Invalid DurableExecutionArn: {arn[:200]!r}")
     return arn
 
@@ -64,7 +67,7 @@ def _callback_id(params: dict[str, str]) -> str:
 def _item_count(request: Request) -> int:
     """``MaxItems`` of the durable lists: 0-1000, 0 or absent meaning the default of 100."""
     value = int_query(request, "MaxItems")
-    if value is not None and not 0 <= value <= 1000:
+    if value is not None and not 0 <= value <= _MAX_PAGE:
         raise InvalidParameterValueException("MaxItems must be between 0 and 1000")
     return value or _DEFAULT_PAGE
 
@@ -95,7 +98,7 @@ async def get_execution(ctx: ApiContext, request: Request, params: dict[str, str
 
 async def get_state(ctx: ApiContext, request: Request, params: dict[str, str]) -> Response:
     max_items = int_query(request, "MaxItems")
-    if max_items is not None and not 0 <= max_items <= 1000:
+    if max_items is not None and not 0 <= max_items <= _MAX_PAGE:
         raise InvalidParameterValueException("MaxItems must be between 0 and 1000")
     out = await run_in_threadpool(
         ctx.engine.get_execution_state,
@@ -138,7 +141,7 @@ async def list_executions(ctx: ApiContext, request: Request, params: dict[str, s
     statuses = request.query_params.getlist("Statuses") or None
     if statuses is not None:
         unknown = sorted(set(statuses) - _STATUSES)
-        if unknown or len(statuses) > 10:
+        if unknown or len(statuses) > _MAX_STATUS_FILTERS:
             raise InvalidParameterValueException(
                 f"Statuses must be 1-10 of {', '.join(sorted(_STATUSES))}"
                 + (f"; got {unknown[0][:64]!r}" if unknown else "")

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from durable_lambda_server.engine import functions
+from durable_lambda_server.engine.alias_rules import MAX_DESCRIPTION_CHARS
 from durable_lambda_server.wire.errors import InvalidParameterValueException
 
 __all__ = [
@@ -118,7 +119,7 @@ def check_description(value: Any) -> str:
     """``Description`` (at most 256 characters); absent becomes ``""``."""
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > 256:
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION_CHARS:
         raise _bad("Description must be a string of at most 256 characters")
     return value
 

@@ -40,6 +40,7 @@ __all__ = [
 
 # A JSON escape of a UTF-16 surrogate; only a lone one (unpaired) is invalid.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_MAX_LIST_ITEMS = 10_000  # MaxItems of the function, version and alias lists
 
 
 class UnknownOperationException(LambdaApiError):  # noqa: N818  (AWS's code for unknown routes)
@@ -137,7 +138,7 @@ def int_query(request: Request, key: str) -> int | None:
         raise InvalidParameterValueException(f"{key} must be an integer") from None
 
 
-def bool_query(request: Request, key: str, default: bool = False) -> bool:
+def bool_query(request: Request, key: str, *, default: bool = False) -> bool:
     """The query parameter ``key`` as botocore sends booleans (``true``/``false``, any case)."""
     raw = request.query_params.get(key)
     if raw is None or raw == "":
@@ -179,7 +180,7 @@ def page(items: list[Any], request: Request, key: str, *, max_page: int = 50) ->
 
     start = parse_marker(request.query_params.get("Marker") or None)
     max_items = int_query(request, "MaxItems")
-    if max_items is not None and not 1 <= max_items <= 10000:
+    if max_items is not None and not 1 <= max_items <= _MAX_LIST_ITEMS:
         raise InvalidParameterValueException("MaxItems must be between 1 and 10000")
     size = min(max_items or max_page, max_page)
     out: dict[str, Any] = {key: items[start : start + size]}

@@ -55,6 +55,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "lambda"
 MAX_SKEW = timedelta(minutes=15)
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+_CREDENTIAL_PARTS = 5  # <key id>/<date>/<region>/<service>/aws4_request
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 _HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 SIGNATURE_MISMATCH = (
@@ -141,7 +142,11 @@ def parse_authorization(header: str) -> Authorization:
             " ".join(f"Authorization header requires '{k}' parameter." for k in missing)
         )
     credential = fields["Credential"].split("/")
-    if len(credential) != 5 or not all(credential) or credential[4] != "aws4_request":
+    if (
+        len(credential) != _CREDENTIAL_PARTS
+        or not all(credential)
+        or credential[4] != "aws4_request"
+    ):
         raise IncompleteSignatureException(
             "Credential must have exactly 5 slash-delimited elements, e.g. "
             "keyid/date/region/service/term, got '" + fields["Credential"][:200] + "'"

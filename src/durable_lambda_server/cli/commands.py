@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _wait(runtime: Any, arn: str, *, timeout: float | None, quiet: bool) -> dict[str, Any]:
     deadline = None if timeout is None else time.monotonic() + timeout
-    with render.progress(quiet) as show:
+    with render.progress(quiet=quiet) as show:
         while True:
             execution: dict[str, Any] = runtime.engine.get_execution(arn)
             if execution.get("Status") in TERMINAL_STATUSES:

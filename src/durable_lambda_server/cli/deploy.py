@@ -29,6 +29,7 @@ __all__ = ["DeployError", "add_parser", "cmd_deploy", "parse_overrides", "zip_di
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 DEFAULT_ACCOUNT = "000000000000"
+ARN_FUNCTION_PARTS = 7  # arn:aws:lambda:region:account:function:name
 _SKIP_DIRS = {"__pycache__", ".git", ".aws-sam", ".venv", ".pytest_cache", ".mypy_cache"}
 
 
@@ -148,7 +149,7 @@ def _server_identity(client: Any) -> tuple[str, str] | None:
     if not functions:
         return None
     parts = str(functions[0].get("FunctionArn", "")).split(":")
-    return (parts[3], parts[4]) if len(parts) >= 7 else None
+    return (parts[3], parts[4]) if len(parts) >= ARN_FUNCTION_PARTS else None
 
 
 def _desired(spec: sam.FunctionSpec) -> dict[str, Any]:
@@ -296,7 +297,7 @@ def deploy(
         for spec in specs
     ]
     parts = results[0]["FunctionArn"].split(":")
-    if guessed and len(parts) >= 7 and (parts[3], parts[4]) != (region, account):
+    if guessed and len(parts) >= ARN_FUNCTION_PARTS and (parts[3], parts[4]) != (region, account):
         # The server names ARNs differently from our guess: resolve again and redeploy (idempotent).
         specs = _respec(template, overrides, parts[3], parts[4], stack_name)
         first = {row["LogicalId"]: row["Action"] for row in results}

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from durable_lambda_server.cli import commands, deploy, serve
 
@@ -34,7 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"SQLite state file (default: {DEFAULT_DB}; env DURABLE_LAMBDA_DB)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run_parser(sub)
+    _add_executions_parser(sub)
+    _add_callback_parser(sub)
+    serve.add_parser(sub)
+    deploy.add_parser(sub)
+    return parser
 
+
+def _add_run_parser(sub: Any) -> None:
     run = sub.add_parser("run", help="run a durable handler to completion")
     run.add_argument("handler", nargs="?", help="FILE.py:function or module:function")
     run.add_argument("--input", default=None, help="JSON input (default: {})")
@@ -57,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=commands.cmd_run)
 
+
+def _add_executions_parser(sub: Any) -> None:
     ex = sub.add_parser("executions", help="list and inspect executions")
     ex_sub = ex.add_subparsers(dest="executions_command", required=True)
     ls = ex_sub.add_parser("list", help="list executions")
@@ -77,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("arn")
     stop.set_defaults(func=commands.cmd_executions_stop)
 
+
+def _add_callback_parser(sub: Any) -> None:
     cb = sub.add_parser("callback", help="answer a callback")
     cb_sub = cb.add_subparsers(dest="callback_command", required=True)
     ok = cb_sub.add_parser("succeed", help="complete a callback successfully")
@@ -92,10 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
     hb = cb_sub.add_parser("heartbeat", help="send a callback heartbeat")
     hb.add_argument("callback_id")
     hb.set_defaults(func=commands.cmd_callback_heartbeat)
-
-    serve.add_parser(sub)
-    deploy.add_parser(sub)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

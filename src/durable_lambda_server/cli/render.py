@@ -119,7 +119,7 @@ def print_executions(items: list[dict[str, Any]]) -> None:
 
 
 @contextlib.contextmanager
-def progress(quiet: bool) -> Iterator[Callable[[Any, str, dict[str, Any]], None]]:
+def progress(*, quiet: bool) -> Iterator[Callable[[Any, str, dict[str, Any]], None]]:
     """A live status line while an execution is suspended (nothing when ``quiet``)."""
     if quiet or not console.is_terminal:
         yield lambda *_: None

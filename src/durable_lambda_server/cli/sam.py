@@ -143,8 +143,8 @@ def _parameters(data: dict[str, Any], overrides: Mapping[str, str]) -> dict[str,
     if unknown:
         raise TemplateError(f"parameter override for undeclared parameter {unknown[0]!r}")
     out: dict[str, str] = {}
-    for key, decl in declared.items():
-        decl = decl if isinstance(decl, dict) else {}
+    for key, raw_decl in declared.items():
+        decl = raw_decl if isinstance(raw_decl, dict) else {}
         if key in overrides:
             value: Any = overrides[key]
         elif "Default" in decl:
@@ -180,6 +180,26 @@ def load_template(
     globals_fn = (data.get("Globals") or {}).get("Function") or {}
     if not isinstance(globals_fn, dict):
         raise TemplateError("Globals.Function must be a mapping")
+    types, props = _split_resources(resources, globals_fn)
+    if not props:
+        raise TemplateError(f"{template.name}: no {SERVERLESS_FUNCTION} resources")
+    stack = Stack(
+        template,
+        props,
+        types,
+        _parameters(data, overrides or {}),
+        region=region,
+        account_id=account_id,
+        stack_name=stack_name,
+    )
+    _name_functions(stack, props)
+    return stack
+
+
+def _split_resources(
+    resources: dict[Any, Any], globals_fn: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Every resource's Type, and each function's Properties merged with Globals."""
     types: dict[str, str] = {}
     props: dict[str, dict[str, Any]] = {}
     for logical_id, resource in resources.items():
@@ -192,17 +212,11 @@ def load_template(
         if not isinstance(own, dict):
             raise TemplateError(f"{logical_id}: Properties must be a mapping")
         props[str(logical_id)] = _merge_globals(globals_fn, own)
-    if not props:
-        raise TemplateError(f"{template.name}: no {SERVERLESS_FUNCTION} resources")
-    stack = Stack(
-        template,
-        props,
-        types,
-        _parameters(data, overrides or {}),
-        region=region,
-        account_id=account_id,
-        stack_name=stack_name,
-    )
+    return types, props
+
+
+def _name_functions(stack: Stack, props: dict[str, dict[str, Any]]) -> None:
+    """Resolves each function's name into ``stack.names``; names must be valid and distinct."""
     for logical_id, fn in props.items():
         raw = fn.get("FunctionName")
         name = (
@@ -220,7 +234,6 @@ def load_template(
                 f"{logical_id} and {taken[name]} have the same FunctionName {name!r}"
             )
         taken[name] = logical_id
-    return stack
 
 
 # ---- intrinsic functions ----------------------------------------------------------------------
@@ -276,9 +289,8 @@ def _environment(stack: Stack, logical_id: str, props: dict[str, Any]) -> dict[s
     if not isinstance(variables or {}, dict):
         raise TemplateError(f"{where}.Variables must be a mapping")
     out: dict[str, str] = {}
-    for key, value in (variables or {}).items():
-        if isinstance(value, bool):
-            value = "true" if value else "false"
+    for key, raw in (variables or {}).items():
+        value = ("true" if raw else "false") if isinstance(raw, bool) else raw
         out[str(key)] = text(value, f"{where}.Variables.{key}")
     return out
 

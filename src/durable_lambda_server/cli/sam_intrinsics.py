@@ -44,7 +44,7 @@ class Stack:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.names[logical_id]}"
 
 
-def _ref(stack: Stack, name: str, where: str, names_only: bool) -> Any:
+def _ref(stack: Stack, name: str, where: str, *, names_only: bool) -> Any:
     pseudo = {
         "AWS::Region": stack.region,
         "AWS::AccountId": stack.account_id,
@@ -78,10 +78,10 @@ def _ref(stack: Stack, name: str, where: str, names_only: bool) -> Any:
     raise TemplateError(f"{where}: !Ref to unknown resource or parameter {name!r}")
 
 
-def _get_att(stack: Stack, value: Any, where: str, names_only: bool) -> str:
+def _get_att(stack: Stack, value: Any, where: str, *, names_only: bool) -> str:
     if isinstance(value, str):
         value = value.split(".", 1)
-    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):  # noqa: PLR2004  (a [LogicalId, Attribute] pair)
         raise TemplateError(f"{where}: Fn::GetAtt needs [LogicalId, Attribute], got {value!r}")
     logical, attr = value
     if logical not in stack.resource_types:
@@ -100,10 +100,10 @@ def _get_att(stack: Stack, value: Any, where: str, names_only: bool) -> str:
     return stack.function_arn(logical)
 
 
-def _sub(stack: Stack, value: Any, where: str, names_only: bool) -> str:
+def _sub(stack: Stack, value: Any, where: str, *, names_only: bool) -> str:
     variables: dict[str, Any] = {}
     if isinstance(value, list):
-        if len(value) != 2 or not isinstance(value[0], str) or not isinstance(value[1], dict):
+        if len(value) != 2 or not isinstance(value[0], str) or not isinstance(value[1], dict):  # noqa: PLR2004  (a [string, variables] pair)
             raise TemplateError(f"{where}: Fn::Sub needs a string or [string, {{variables}}]")
         value, variables = (
             value[0],
@@ -119,8 +119,8 @@ def _sub(stack: Stack, value: Any, where: str, names_only: bool) -> str:
         if name in variables:
             return text(variables[name], where)
         if "." in name and not name.startswith("AWS::") and not name.endswith(".Alias"):
-            return _get_att(stack, name, where, names_only)
-        return text(_ref(stack, name, where, names_only), where)
+            return _get_att(stack, name, where, names_only=names_only)
+        return text(_ref(stack, name, where, names_only=names_only), where)
 
     return _SUB_VAR.sub(replace, value)
 
@@ -144,29 +144,43 @@ def resolve(stack: Stack, value: Any, where: str, *, names_only: bool = False) -
         return value
     if len(value) == 1:
         ((key, arg),) = value.items()
-        if key == "Ref":
-            if not isinstance(arg, str):
-                raise TemplateError(f"{where}: Ref needs a name, got {arg!r}")
-            return _ref(stack, arg, where, names_only)
-        if key == "Fn::GetAtt":
-            return _get_att(stack, arg, where, names_only)
-        if key == "Fn::Sub":
-            return _sub(stack, arg, where, names_only)
-        if key == "Fn::Join":
-            if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):
-                raise TemplateError(f"{where}: Fn::Join needs [delimiter, [values]]")
-            items = resolve(stack, arg[1], where, names_only=names_only)
-            if not isinstance(items, list):
-                raise TemplateError(f"{where}: Fn::Join needs a list of values")
-            return arg[0].join(text(v, where) for v in items)
-        if isinstance(key, str) and key.startswith("Fn::") and key not in SUPPORTED:
-            raise TemplateError(
-                f"{where}: unsupported intrinsic function {key} "
-                f"(deploy supports {sorted(SUPPORTED)})"
-            )
+        result = _intrinsic(stack, key, arg, where, names_only=names_only)
+        if result is not _NOT_INTRINSIC:
+            return result
     out: dict[str, Any] = {}
     for key, item in value.items():
         resolved = resolve(stack, item, f"{where}.{key}", names_only=names_only)
         if resolved is not NO_VALUE:
             out[key] = resolved
     return out
+
+
+_NOT_INTRINSIC = object()  # what _intrinsic returns for a one-key mapping that is plain data
+
+
+def _intrinsic(stack: Stack, key: Any, arg: Any, where: str, *, names_only: bool) -> Any:
+    """The result of the intrinsic function ``{key: arg}``; ``_NOT_INTRINSIC`` for plain data."""
+    if key == "Ref":
+        if not isinstance(arg, str):
+            raise TemplateError(f"{where}: Ref needs a name, got {arg!r}")
+        return _ref(stack, arg, where, names_only=names_only)
+    if key == "Fn::GetAtt":
+        return _get_att(stack, arg, where, names_only=names_only)
+    if key == "Fn::Sub":
+        return _sub(stack, arg, where, names_only=names_only)
+    if key == "Fn::Join":
+        return _join(stack, arg, where, names_only=names_only)
+    if isinstance(key, str) and key.startswith("Fn::") and key not in SUPPORTED:
+        raise TemplateError(
+            f"{where}: unsupported intrinsic function {key} (deploy supports {sorted(SUPPORTED)})"
+        )
+    return _NOT_INTRINSIC
+
+
+def _join(stack: Stack, arg: Any, where: str, *, names_only: bool) -> str:
+    if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str):  # noqa: PLR2004  (a [delimiter, values] pair)
+        raise TemplateError(f"{where}: Fn::Join needs [delimiter, [values]]")
+    items = resolve(stack, arg[1], where, names_only=names_only)
+    if not isinstance(items, list):
+        raise TemplateError(f"{where}: Fn::Join needs a list of values")
+    return arg[0].join(text(v, where) for v in items)

@@ -104,16 +104,10 @@ class Security:
     summary: list[str] = field(default_factory=list)
 
 
-def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
-    """Resolves the auth and worker-identity flags; every misconfiguration is a ``UserError``."""
-    from durable_lambda_server.api.auth import (
-        Authenticator,
-        is_loopback,
-        load_credentials_file,
-        parse_access_key,
-    )
+def _read_secrets(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
+    """The access keys (flags, then the credentials file) and the token, each long enough."""
+    from durable_lambda_server.api.auth import load_credentials_file, parse_access_key
     from durable_lambda_server.cli.commands import UserError
-    from durable_lambda_server.runtime.sandbox import WorkerGrants
 
     keys: dict[str, str] = {}
     try:
@@ -127,6 +121,16 @@ def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     if any(len(s) < MIN_SECRET_CHARS for s in [*keys.values(), *([token] if token else [])]):
         raise UserError(f"secrets and tokens must be at least {MIN_SECRET_CHARS} characters long")
+    return keys, token
+
+
+def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
+    """Resolves the auth and worker-identity flags; every misconfiguration is a ``UserError``."""
+    from durable_lambda_server.api.auth import Authenticator, is_loopback
+    from durable_lambda_server.cli.commands import UserError
+    from durable_lambda_server.runtime.sandbox import WorkerGrants
+
+    keys, token = _read_secrets(args)
 
     mode = args.auth
     if mode == "auto":
@@ -161,13 +165,15 @@ def build_security(args: argparse.Namespace, state_dir: Path) -> Security:
             "warning: secrets given as arguments are visible to local users in ps"
         )
     strict = mode != "none" or bool(args.worker_user)
-    security.worker_options.update(_worker_identity(args, state_dir, security.summary, strict))
+    security.worker_options.update(
+        _worker_identity(args, state_dir, security.summary, strict=strict)
+    )
     security.worker_options["worker_nice"] = getattr(args, "worker_nice", 10)
     return security
 
 
 def _worker_identity(
-    args: argparse.Namespace, state_dir: Path, summary: list[str], strict: bool
+    args: argparse.Namespace, state_dir: Path, summary: list[str], *, strict: bool
 ) -> dict[str, Any]:
     """``worker_uid``/``worker_gid`` for the runtime.
 

@@ -79,11 +79,13 @@ def start_execution(
     timeout = request.execution_timeout_seconds or function.execution_timeout_seconds
     with r.write() as tx:
         if request.synchronous:
-            _check_throttle(tx, function.name, function.durable)
+            _check_throttle(tx, function.name, durable=function.durable)
         existing = tx.find_execution(function.name, name) if function.durable else None
         if existing is not None:
             if existing.input_payload == payload:
-                return StartResult(existing.arn, False, existing.version, True)
+                return StartResult(
+                    existing.arn, created=False, version=existing.version, durable=True
+                )
             raise DurableExecutionAlreadyStartedException(
                 f"Durable execution with name {name} already exists with a different input"
             )
@@ -120,10 +122,12 @@ def start_execution(
         if claim_for is not None and function.name not in tx.functions_at_concurrency_limit(now):
             inserted = tx.get_execution(arn)
             assert inserted is not None  # inserted above, in this transaction
-            ticket, _ = leases.claim(tx, inserted, claim_for[0], claim_for[1], now, r.ids)
+            ticket, _ = leases.claim(tx, inserted, claim_for[0], claim_for[1], now=now, ids=r.ids)
     if ticket is None:
         r.notify()
-    return StartResult(arn, True, function.version, function.durable, ticket)
+    return StartResult(
+        arn, created=True, version=function.version, durable=function.durable, ticket=ticket
+    )
 
 
 def stop_execution(
@@ -235,7 +239,7 @@ def strip_payloads(event: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_throttle(tx: Transaction, function_name: str, durable: bool) -> None:
+def _check_throttle(tx: Transaction, function_name: str, *, durable: bool) -> None:
     """A synchronous Invoke beyond the function's reserved concurrency is throttled (429).
 
     With 0 always; for a plain function when that many invocations are already running or

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from durable_lambda_server.engine.alias_rules import MAX_VERSION_DIGITS, check_alias
 from durable_lambda_server.engine.ids import IdSource
 from durable_lambda_server.engine.messages import FunctionRecord
 from durable_lambda_server.store.base import Transaction
@@ -44,22 +44,26 @@ __all__ = [
 _REVISION_NS = uuid.UUID("6f1c1b5e-8a53-4a52-9d0e-3f1d2a0c7b11")
 # api_config key holding the highest version number ever published (numbers are never reused).
 LAST_PUBLISHED = "LastPublishedVersion"
-
-
-_ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$")
+MAX_FUNCTION_REF_CHARS = 256  # FunctionName: a name, name:qualifier or ARN
+ARN_FUNCTION_PARTS = 7  # arn:aws:lambda:region:account:function:name (then :qualifier)
 
 
 def parse_function_ref(ref: str) -> tuple[str, str | None]:
     """Splits ``name``, ``name:qualifier`` or a function ARN into (name, qualifier or None)."""
     if not isinstance(ref, str) or not ref:
         raise InvalidParameterValueException("FunctionName is required")
-    if len(ref) > 256:
+    if len(ref) > MAX_FUNCTION_REF_CHARS:
         raise InvalidParameterValueException("FunctionName must be at most 256 characters")
     if ref.startswith("arn:"):
         parts = ref.split(":")
-        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function" or not parts[6]:
+        if (
+            len(parts) < ARN_FUNCTION_PARTS
+            or parts[2] != "lambda"
+            or parts[5] != "function"
+            or not parts[6]
+        ):
             raise InvalidParameterValueException(f"invalid function ARN {ref!r}")
-        return parts[6], (parts[7] if len(parts) > 7 and parts[7] else None)
+        return parts[6], (parts[7] if len(parts) > ARN_FUNCTION_PARTS and parts[7] else None)
     name, sep, qualifier = ref.partition(":")
     if not name:
         raise InvalidParameterValueException(f"invalid function name {ref!r}")
@@ -131,58 +135,6 @@ def alias_revision(alias: dict[str, Any]) -> str:
     return str(uuid.uuid5(_REVISION_NS, f"alias:{text}"))
 
 
-def _check_alias(
-    tx: Transaction,
-    name: str,
-    alias: str,
-    version: str,
-    weights: dict[str, float],
-    description: str,
-) -> None:
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
-        raise InvalidParameterValueException(
-            f"Alias name {alias!r} must be 1-128 characters of [a-zA-Z0-9-_] and not all digits"
-        )
-    if tx.get_function(name) is None:
-        raise ResourceNotFoundException(f"Function not found: {name}")
-    if not isinstance(description, str) or len(description) > 256:
-        raise InvalidParameterValueException(
-            "Description must be a string of at most 256 characters"
-        )
-    if not isinstance(version, str) or not (version == "$LATEST" or version.isdigit()):
-        raise InvalidParameterValueException(
-            f"FunctionVersion must be $LATEST or a version number, got {version!r}"
-        )
-    if len(weights) > 1:
-        raise InvalidParameterValueException(
-            "RoutingConfig supports at most one additional version"
-        )
-    if weights and version == "$LATEST":
-        raise InvalidParameterValueException(
-            "$LATEST is not supported for an alias pointing to more than 1 version"
-        )
-    for extra, weight in weights.items():
-        if not extra.isdigit():
-            raise InvalidParameterValueException(
-                f"Additional version {extra!r} must be a published version number"
-            )
-        if extra == version:
-            raise InvalidParameterValueException(
-                "The additional version must differ from FunctionVersion"
-            )
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, (int, float))
-            or not 0.0 <= weight <= 1.0
-        ):
-            raise InvalidParameterValueException(
-                "Routing weights must be numbers between 0.0 and 1.0"
-            )
-    for v in [version, *weights]:
-        if v != "$LATEST" and (len(v) > 19 or tx.get_version(name, int(v)) is None):
-            raise ResourceNotFoundException(f"Function not found: {name}:{v}")
-
-
 def create_or_update_alias(
     tx: Transaction,
     name: str,
@@ -194,7 +146,7 @@ def create_or_update_alias(
 ) -> dict[str, Any]:
     """Creates or replaces an alias after checking it; returns it as the API shows it."""
     weights = {str(k): float(v) for k, v in (routing or {}).items()}
-    _check_alias(tx, name, alias, version, weights, description)
+    check_alias(tx, name, alias, version, weights, description=description)
     tx.put_alias(name, alias, version, json.dumps(weights), description)
     return _alias_dict(alias, version, weights, description)
 
@@ -380,7 +332,7 @@ def delete_version(tx: Transaction, name: str, qualifier: str, *, function_arn: 
             f"Qualifier {qualifier!r} is not a version number: delete an alias with DeleteAlias"
         )
     _latest(tx, name, function_arn)
-    if len(qualifier) > 19 or tx.get_version(name, int(qualifier)) is None:
+    if len(qualifier) > MAX_VERSION_DIGITS or tx.get_version(name, int(qualifier)) is None:
         raise ResourceNotFoundException(f"Function not found: {function_arn}:{qualifier}")
     for alias, version, routing, _ in tx.list_aliases(name):
         if version == qualifier or qualifier in json.loads(routing):

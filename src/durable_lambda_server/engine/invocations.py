@@ -58,7 +58,7 @@ def complete_invocation(
     """
     summary = None
     with r.write() as tx:
-        w = _complete_in(r, tx, ticket, output, error, started_ms, ended_ms)
+        w = _complete_in(r, tx, ticket, output, error, started_ms=started_ms, ended_ms=ended_ms)
         if w is None:
             return False  # fenced: a newer attempt owns the execution
         if on_terminal is not None:
@@ -90,13 +90,13 @@ def complete_and_claim(
     """
     claimed: tuple[InvocationTicket | None, ExecutionWriter] | None = None
     with r.write() as tx:
-        w = _complete_in(r, tx, ticket, output, error, started_ms, ended_ms)
+        w = _complete_in(r, tx, ticket, output, error, started_ms=started_ms, ended_ms=ended_ms)
         now = r.clock.now_ms()
         ex = tx.claimable_execution(
             now, None, exclude_functions=tx.functions_at_concurrency_limit(now)
         )
         if ex is not None:
-            claimed = leases.claim(tx, ex, owner, lease_seconds, now, r.ids)
+            claimed = leases.claim(tx, ex, owner, lease_seconds, now=now, ids=r.ids)
     if w is not None:
         after_commit(r, w, ticket.arn, notify=False)
     if claimed is not None and claimed[0] is None:  # an expired lease recorded, nothing to run
@@ -111,6 +111,7 @@ def _complete_in(
     ticket: InvocationTicket,
     output: Any,
     error: dict[str, Any] | None,
+    *,
     started_ms: int | None,
     ended_ms: int | None,
 ) -> ExecutionWriter | None:
@@ -119,7 +120,7 @@ def _complete_in(
     if ex is None or ex.lease_token != ticket.lease_token:
         return None
     w = ExecutionWriter(tx, ex, r.clock.now_ms(), r.ids)
-    complete(w, ticket, scrub(output), scrub(error), started_ms, ended_ms)
+    complete(w, ticket, scrub(output), scrub(error), started_ms=started_ms, ended_ms=ended_ms)
     w.flush()
     return w
 
@@ -151,6 +152,7 @@ def complete(
     ticket: InvocationTicket,
     output: Any,
     error: dict[str, Any] | None,
+    *,
     started_ms: int | None,
     ended_ms: int | None,
 ) -> None:
@@ -161,7 +163,7 @@ def complete(
     """
     ex = w.ex
     if ex.kind == "plain":
-        _complete_plain(w, ticket, output, error, started_ms, ended_ms)
+        _complete_plain(w, ticket, output, error, started_ms=started_ms, ended_ms=ended_ms)
         return
     if error is None:
         error = _output_error(output)
@@ -191,6 +193,16 @@ def complete(
         record_failed_invocation(w, error)
         return
     w.changes["failed_invocations"] = 0
+    _apply_status(w, output, pending, reinvoke=reinvoke)
+
+
+def _apply_status(
+    w: ExecutionWriter, output: Any, pending: dict[str, Any] | None, *, reinvoke: bool
+) -> None:
+    """Ends the execution on SUCCEEDED or FAILED; on PENDING marks whether to re-invoke it.
+
+    The outcome held on the execution (``pending``) fills in a missing result or error.
+    """
     status = output["Status"]
     if status == "SUCCEEDED":
         result = output.get("Result")
@@ -238,6 +250,7 @@ def _complete_plain(
     ticket: InvocationTicket,
     output: Any,
     error: dict[str, Any] | None,
+    *,
     started_ms: int | None,
     ended_ms: int | None,
 ) -> None:

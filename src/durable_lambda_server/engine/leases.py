@@ -58,7 +58,13 @@ RUNTIME_DIED = {
 
 
 def claim(
-    tx: Transaction, ex: ExecutionRow, owner: str, lease_seconds: float, now: int, ids: IdSource
+    tx: Transaction,
+    ex: ExecutionRow,
+    owner: str,
+    lease_seconds: float,
+    *,
+    now: int,
+    ids: IdSource,
 ) -> tuple[InvocationTicket | None, ExecutionWriter]:
     """Dispatches ``ex`` under a new lease.
 
@@ -157,7 +163,7 @@ def claim_invocation(
             ex = tx.claimable_execution(now, arn, exclude_functions=at_limit)
             if ex is None:
                 return None
-            ticket, w = claim(tx, ex, owner, lease_seconds, now, r.ids)
+            ticket, w = claim(tx, ex, owner, lease_seconds, now=now, ids=r.ids)
         if ticket is not None:
             return ticket
         after_commit(r, w, ex.arn)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_lambda_server.engine import functions
+from durable_lambda_server.engine.alias_rules import MAX_VERSION_DIGITS
 from durable_lambda_server.engine.messages import FunctionRecord
 from durable_lambda_server.engine.resources import NAME, EngineResources
 from durable_lambda_server.wire.errors import (
@@ -37,7 +38,7 @@ def get_function(r: EngineResources, name: str, qualifier: str | None = None) ->
     """
     base, inline = functions.parse_function_ref(name)
     wanted = qualifier or inline
-    if wanted is not None and wanted.isdigit() and len(wanted) > 19:
+    if wanted is not None and wanted.isdigit() and len(wanted) > MAX_VERSION_DIGITS:
         # No such version; int() of a 4300+ digit string would raise ValueError.
         raise ResourceNotFoundException(f"Function not found: {r.function_arn(base)}:{wanted[:32]}")
     with r.read() as tx:

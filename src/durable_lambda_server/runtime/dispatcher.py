@@ -55,6 +55,7 @@ LEASE_SECONDS = 30.0
 _RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
 _RETENTION_SWEEP_EVERY_MS = 60_000
 _RETENTION_BATCH = 100
+_MAX_LOG_TAILS = 1000  # LogType=Tail: the latest invocation's log output of this many executions
 
 
 class Dispatcher:
@@ -100,7 +101,6 @@ class Dispatcher:
         self._watchers: dict[str, list[threading.Event]] = {}  # arn -> set after its completions
         self.errors: list[BaseException] = []
         self._tickets: dict[str, Any] = {}  # lease token -> ticket of each running invocation
-        # The log output of each execution's latest invocation (LogType=Tail), newest 1,000 kept.
         self.log_tails: OrderedDict[str, str] = OrderedDict()
         self._renewer: threading.Thread | None = None
         self._stop_event = threading.Event()
@@ -328,7 +328,7 @@ class Dispatcher:
             with self._wake:
                 self.log_tails[ticket.arn] = result.log_tail
                 self.log_tails.move_to_end(ticket.arn)
-                while len(self.log_tails) > 1000:
+                while len(self.log_tails) > _MAX_LOG_TAILS:
                     self.log_tails.popitem(last=False)
         try:
             output = result.output if result.error is None else None

@@ -326,7 +326,7 @@ class Runtime:
         execution = (
             finished if finished is not None else self.wait_for_terminal(arn, timeout=timeout)
         )
-        result = replace(invoke_result_from_execution(arn, execution, created), **facts)
+        result = replace(invoke_result_from_execution(arn, execution, created=created), **facts)
         tail = self.dispatcher.log_tails.get(arn)
         return result if tail is None else replace(result, log_tail=tail)
 

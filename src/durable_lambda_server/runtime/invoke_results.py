@@ -28,7 +28,7 @@ class InvokeResult:
 
 
 def invoke_result_from_execution(
-    arn: str, execution: dict[str, Any], created: bool
+    arn: str, execution: dict[str, Any], *, created: bool
 ) -> InvokeResult:
     """The Invoke response of a finished execution.
 

@@ -22,6 +22,8 @@ import uuid
 
 __all__ = ["host_key", "new_owner_id", "owner_is_provably_dead", "owner_isolated_handlers"]
 
+_OWNER_ID_PARTS = 4  # host:pid:random:mode, as new_owner_id writes it
+
 
 def host_key() -> str:
     """This host as lease owners name it: hostname plus PID-namespace id (no ``:`` in it)."""
@@ -44,7 +46,7 @@ def new_owner_id(*, isolated_handlers: bool = False) -> str:
 def owner_isolated_handlers(owner: str) -> bool:
     """True if ``owner`` ran handlers only in worker processes (none could have killed it)."""
     parts = owner.split(":")
-    return len(parts) == 4 and parts[3] == "w"
+    return len(parts) == _OWNER_ID_PARTS and parts[3] == "w"
 
 
 def _process_gone(pid: int) -> bool:

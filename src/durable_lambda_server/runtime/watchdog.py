@@ -19,6 +19,9 @@ __all__ = ["Watchdog", "shared"]
 
 log = logging.getLogger(__name__)
 
+# Cancelled entries stay in the heap until more than this many (and half of it) are cancelled.
+_COMPACT_AFTER_CANCELLED = 64
+
 
 class _Entry:
     __slots__ = ("callback", "cancelled")
@@ -60,7 +63,7 @@ class Watchdog:
                 return
             entry.cancelled = True
             self._cancelled += 1
-            if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
+            if self._cancelled > _COMPACT_AFTER_CANCELLED and self._cancelled * 2 > len(self._heap):
                 self._heap = [item for item in self._heap if not item[2].cancelled]
                 heapq.heapify(self._heap)
                 self._cancelled = 0
@@ -98,7 +101,7 @@ _shared_lock = threading.Lock()
 
 def shared() -> Watchdog:
     """The process's watchdog (started on first use)."""
-    global _shared
+    global _shared  # noqa: PLW0603  (one watchdog per process, made under _shared_lock)
     with _shared_lock:
         if _shared is None:
             _shared = Watchdog()

@@ -75,9 +75,10 @@ class HostConfig:
 # inside the worker process
 
 
-def _worker_main(
-    conn: Any, function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
-) -> None:
+def _prepare_process(
+    function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None
+) -> str:
+    """Sets up this worker process; returns the log file the handler's output goes to."""
     if host.worker_nice and hasattr(os, "nice"):
         # A sandbox that refuses: run at the server's priority.
         with contextlib.suppress(OSError):
@@ -97,6 +98,13 @@ def _worker_main(
             [str(Path(host.log_dir) / f"{function.name}.jsonl")] if host.log_dir else []
         )
         drop_privileges(host.worker_uid, host.worker_gid, own)
+    return log_file
+
+
+def _worker_main(
+    conn: Any, function: FunctionConfig, host: HostConfig, credential: tuple[str, str] | None = None
+) -> None:
+    log_file = _prepare_process(function, host, credential)
 
     from durable_lambda._sdk.hosting import set_default_service_client
     from durable_lambda_server.runtime.client import EngineServiceClient

@@ -36,6 +36,7 @@ _GET_EXECUTION = f"SELECT xid, {_EXEC_SELECT} FROM executions WHERE arn = ?"
 _GET_EXECUTION_LEAN = f"SELECT xid, {_EXEC_SELECT_LEAN} FROM executions WHERE arn = ?"
 _ROW_COLUMNS = [c for c in _EXEC_COLUMNS if c not in _PAYLOAD_COLUMNS]  # stored in the row itself
 _UPDATE_EXECUTION: dict[tuple[str, ...], str] = {}  # column names -> UPDATE statement
+_MAX_CACHED_UPDATES = 512  # the engine uses a few dozen column sets
 _PAYLOAD_COLUMNS_SET = frozenset(_PAYLOAD_COLUMNS)
 
 
@@ -108,7 +109,7 @@ class SqliteTransaction(ClaimQueries, RowQueries, FunctionQueries):
             if unknown:
                 raise ValueError(f"unknown execution columns {sorted(unknown)}")
             sql = f"UPDATE executions SET {', '.join(f'{k} = ?' for k in columns)} WHERE arn = ?"
-            if len(_UPDATE_EXECUTION) < 512:  # the engine uses a few dozen column sets
+            if len(_UPDATE_EXECUTION) < _MAX_CACHED_UPDATES:
                 _UPDATE_EXECUTION[columns] = sql
         self.conn.execute(sql, (*values.values(), arn))
 

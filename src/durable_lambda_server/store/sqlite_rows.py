@@ -35,9 +35,9 @@ def _compact_dumps() -> Callable[[Any], str]:
         None,
         ":",
         ",",
-        False,
-        False,
-        True,
+        False,  # noqa: FBT003  (sort_keys: c_make_encoder takes its flags positionally only)
+        False,  # noqa: FBT003  (skipkeys, as above)
+        True,  # noqa: FBT003  (allow_nan, as above)
     )
     return lambda value: "".join(encode(value, 0))
 

@@ -110,7 +110,7 @@ class GroupCommitWriter:
         fails, the block raises the ``StoreError`` and none of the block's writes is kept.
         """
         ident = threading.get_ident()
-        if self._group_thread == ident or self._owner == ident:
+        if ident in (self._group_thread, self._owner):
             yield  # already inside a group or a use case on this thread: part of it
             return
         self._acquire()
@@ -146,7 +146,7 @@ class GroupCommitWriter:
         self._owner = threading.get_ident()
         try:
             conn, _ = self._begin(savepoint=True)
-            with self._body(conn, True) as tx:
+            with self._body(conn, joined=True) as tx:
                 yield tx
             assert self._batch is not None
             self._batch.members += 1
@@ -200,7 +200,7 @@ class GroupCommitWriter:
             raise error from err
 
     @contextlib.contextmanager
-    def _body(self, conn: sqlite3.Connection, joined: bool) -> Iterator[Any]:
+    def _body(self, conn: sqlite3.Connection, *, joined: bool) -> Iterator[Any]:
         """Runs one use case's writes.
 
         On failure takes them back (``_undo``); on success releases its savepoint, if it has one.
@@ -208,14 +208,14 @@ class GroupCommitWriter:
         try:
             yield self._wrap(conn)
         except BaseException as exc:
-            self._undo(conn, joined, exc)
+            self._undo(conn, joined=joined, exc=exc)
             if isinstance(exc, sqlite3.Error):
                 raise self._translate(exc) from exc
             raise
         if joined:
             self._batch_statement(conn, "RELEASE use_case")
 
-    def _undo(self, conn: sqlite3.Connection, joined: bool, exc: BaseException) -> None:
+    def _undo(self, conn: sqlite3.Connection, *, joined: bool, exc: BaseException) -> None:
         """Takes back the failed use case's writes, and only those while the batch survives."""
         if self._batch is None:
             return
@@ -347,7 +347,7 @@ class _UseCase:
         follow: _Batch | None = None
         try:
             if exc is not None:
-                w._undo(self._conn, self._joined, exc)
+                w._undo(self._conn, joined=self._joined, exc=exc)
                 if isinstance(exc, sqlite3.Error):
                     raise w._translate(exc) from exc
                 return False

@@ -40,6 +40,8 @@ __all__ = [
 MAX_PAYLOAD_BYTES = 262_144  # checkpoint item limit (lambda-api.md §8)
 MAX_ERROR_BYTES = 32_768  # error object limit (sdk-spec.md §9.3)
 MAX_UPDATES = 250
+MAX_ID_CHARS = 64  # Id, ParentId and ClientToken (lambda-api.md)
+MAX_NAME_CHARS = 256  # an operation's Name
 MAX_DURATION_SECONDS = (
     31_622_400  # waits, retry delays and callback timeouts: 366 days (lambda-api.md §8)
 )
@@ -146,13 +148,10 @@ def _options(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]
     return value
 
 
-def parse_update(data: Any, index: int) -> OperationUpdate:
-    """One ``OperationUpdate`` in a single pass (this is on every checkpoint's hot path)."""
-    where = f"Updates[{index}]"
-    if not isinstance(data, Mapping):
-        raise _bad(f"{where} must be an object")
+def _parse_head(data: Mapping[str, Any], where: str) -> tuple[str, OperationType, OperationAction]:
+    """An update's ``Id``, ``Type`` and ``Action``, checked in that order."""
     op_id = data.get("Id")
-    if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
+    if not isinstance(op_id, str) or not 1 <= len(op_id) <= MAX_ID_CHARS:
         raise _bad(f"{where}.Id must be a string of 1 to 64 characters")
     _text(op_id, f"{where}.Id")
     raw_type, raw_action = data.get("Type"), data.get("Action")
@@ -162,8 +161,35 @@ def parse_update(data: Any, index: int) -> OperationUpdate:
     action = _ACTIONS.get(raw_action) if isinstance(raw_action, str) else None
     if action is None:
         raise _bad(f"{where}.Action {str(raw_action)[:64]!r} is not a valid action")
-    parent_id = _opt_str(data, "ParentId", where, 64)
-    name = _opt_str(data, "Name", where, 256)
+    return op_id, op_type, action
+
+
+def _chained_invoke(invoke: Mapping[str, Any], where: str) -> ChainedInvokeOptions:
+    """``ChainedInvokeOptions``: its strings checked, ``FunctionName`` required."""
+    for key in ("FunctionName", "TenantId", "XAmznTraceId"):
+        _opt_str(invoke, key, f"{where}.ChainedInvokeOptions", 8192)
+    function_name = invoke.get("FunctionName")
+    if not function_name:
+        raise _bad(f"{where}.ChainedInvokeOptions.FunctionName is required")
+    return ChainedInvokeOptions(function_name, invoke.get("TenantId"), invoke.get("XAmznTraceId"))
+
+
+def _replay_children(context: Mapping[str, Any], where: str) -> bool:
+    """``ContextOptions.ReplayChildren`` (default False), which must be a boolean."""
+    replay_children = context.get("ReplayChildren", False)
+    if not isinstance(replay_children, bool):
+        raise _bad(f"{where}.ContextOptions.ReplayChildren must be a boolean")
+    return replay_children
+
+
+def parse_update(data: Any, index: int) -> OperationUpdate:
+    """One ``OperationUpdate`` in a single pass (this is on every checkpoint's hot path)."""
+    where = f"Updates[{index}]"
+    if not isinstance(data, Mapping):
+        raise _bad(f"{where} must be an object")
+    op_id, op_type, action = _parse_head(data, where)
+    parent_id = _opt_str(data, "ParentId", where, MAX_ID_CHARS)
+    name = _opt_str(data, "Name", where, MAX_NAME_CHARS)
     sub_type = _opt_str(data, "SubType", where, 32)
     if sub_type is not None and not _SUB_TYPE.match(sub_type):
         raise _bad(f"{where}.SubType must match [A-Za-z0-9_-]{{1,32}}")
@@ -185,21 +211,8 @@ def parse_update(data: Any, index: int) -> OperationUpdate:
     callback = _options(data, "CallbackOptions", where)
     invoke = _options(data, "ChainedInvokeOptions", where)
     context = _options(data, "ContextOptions", where)
-    chained = None
-    if invoke is not None:
-        for key in ("FunctionName", "TenantId", "XAmznTraceId"):
-            _opt_str(invoke, key, f"{where}.ChainedInvokeOptions", 8192)
-        function_name = invoke.get("FunctionName")
-        if not function_name:
-            raise _bad(f"{where}.ChainedInvokeOptions.FunctionName is required")
-        chained = ChainedInvokeOptions(
-            function_name, invoke.get("TenantId"), invoke.get("XAmznTraceId")
-        )
-    replay_children = None
-    if context is not None:
-        replay_children = context.get("ReplayChildren", False)
-        if not isinstance(replay_children, bool):
-            raise _bad(f"{where}.ContextOptions.ReplayChildren must be a boolean")
+    chained = _chained_invoke(invoke, where) if invoke is not None else None
+    replay_children = _replay_children(context, where) if context is not None else None
     return OperationUpdate(
         operation_id=op_id,
         operation_type=op_type,
@@ -269,7 +282,9 @@ def _envelope(
     """The checkpoint's token, client token and updates (one of ``kinds``), checked in order."""
     if not isinstance(token, str) or not token:
         raise _bad("CheckpointToken is required")
-    if client_token is not None and (not isinstance(client_token, str) or len(client_token) > 64):
+    if client_token is not None and (
+        not isinstance(client_token, str) or len(client_token) > MAX_ID_CHARS
+    ):
         raise _bad("ClientToken must be a string of at most 64 characters")
     if not isinstance(updates, kinds) or not isinstance(updates, Sequence):
         raise _bad("Updates must be a list")
@@ -293,29 +308,40 @@ def check_update(update: Any, index: int) -> OperationUpdate:
 
 
 def _plain(u: OperationUpdate) -> bool:
+    return _plain_ids(u) and _plain_content(u) and _plain_options(u)
+
+
+def _plain_ids(u: OperationUpdate) -> bool:
     # Optional strings must be None or non-empty ASCII within their limits (``to_dict`` drops an
     # empty one, so only then do both paths agree). Written out: this runs for every update.
     op_id, parent_id, name = u.operation_id, u.parent_id, u.name
-    if type(op_id) is not str or not 0 < len(op_id) <= 64 or not op_id.isascii():
+    if type(op_id) is not str or not 0 < len(op_id) <= MAX_ID_CHARS or not op_id.isascii():
         return False
     if type(u.operation_type) is not OperationType or type(u.action) is not OperationAction:
         return False
     if parent_id is not None and (
-        type(parent_id) is not str or not 0 < len(parent_id) <= 64 or not parent_id.isascii()
+        type(parent_id) is not str
+        or not 0 < len(parent_id) <= MAX_ID_CHARS
+        or not parent_id.isascii()
     ):
         return False
-    if name is not None and (
-        type(name) is not str or not 0 < len(name) <= 256 or not name.isascii()
-    ):
-        return False
+    return name is None or (
+        type(name) is str and 0 < len(name) <= MAX_NAME_CHARS and name.isascii()
+    )
+
+
+def _plain_content(u: OperationUpdate) -> bool:
     sub_type = u.sub_type
     if sub_type is not None and (type(sub_type) is not str or not _SUB_TYPE.match(sub_type)):
         return False
     payload = u.payload
-    if payload is not None and (
-        type(payload) is not str or len(payload) > MAX_PAYLOAD_BYTES or not payload.isascii()
-    ):
-        return False
+    return payload is None or (
+        type(payload) is str and len(payload) <= MAX_PAYLOAD_BYTES and payload.isascii()
+    )
+
+
+def _plain_options(u: OperationUpdate) -> bool:
+    # No error and no wait, callback or invoke options; context and step options of exact types.
     if u.error is not None or u.wait_options is not None or u.callback_options is not None:
         return False
     if u.chained_invoke_options is not None:

@@ -35,4 +35,3 @@ def process(w: ExecutionWriter, update: OperationUpdate, current: dict[str, Any]
         else {"Status": "FAILED", "Error": error_dict(update) or {}}
     )
     w.changes["pending_outcome"] = json.dumps(outcome)
-    return None

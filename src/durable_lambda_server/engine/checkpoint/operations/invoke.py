@@ -15,6 +15,7 @@ from durable_lambda_server.engine.execution_writer import ExecutionWriter, paylo
 from durable_lambda_server.wire.vocabulary import EventType
 
 ACTIONS = frozenset({OperationAction.START, OperationAction.CANCEL})
+ARN_FUNCTION_PARTS = 7  # arn:aws:lambda:region:account:function:name (then :qualifier)
 
 
 def validate(update: OperationUpdate, current: dict[str, Any] | None) -> None:
@@ -103,10 +104,10 @@ def resolve_target(function_name: str) -> tuple[str, str] | None:
     text = function_name
     if text.startswith("arn:"):
         parts = text.split(":")
-        if len(parts) < 7 or parts[5] != "function":
+        if len(parts) < ARN_FUNCTION_PARTS or parts[5] != "function":
             return None
         name = parts[6]
-        qualifier = parts[7] if len(parts) > 7 else "$LATEST"
+        qualifier = parts[7] if len(parts) > ARN_FUNCTION_PARTS else "$LATEST"
     else:
         name, _, qualifier = text.partition(":")
         qualifier = qualifier or "$LATEST"
