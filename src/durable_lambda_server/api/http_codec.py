@@ -90,6 +90,26 @@ def error_response(err: LambdaApiError, request_id: str) -> Response:
     )
 
 
+def parse_json_body(raw: bytes | str) -> Any:
+    """Parses an untrusted JSON body; anything Python's parser refuses is a client error.
+
+    Besides malformed JSON and bad UTF-8 that covers what parses in principle but not here:
+    nesting deeper than the interpreter's recursion limit (``RecursionError``) and integers of
+    more digits than ``sys.get_int_max_str_digits()`` (a ``ValueError``). Neither may become a
+    500 (issue 17).
+    """
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise InvalidRequestContentException(
+            "Could not parse request body into json: nesting is too deep"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise InvalidRequestContentException(
+            f"Could not parse request body into json: {err}"
+        ) from err
+
+
 async def read_json(request: Request, *, allow_empty: bool = True) -> Any:
     """The request body parsed as JSON (``None`` when empty); malformed JSON is a client error."""
     raw = await request.body()
@@ -97,12 +117,7 @@ async def read_json(request: Request, *, allow_empty: bool = True) -> Any:
         if allow_empty:
             return None
         raise InvalidRequestContentException("Could not parse request body into json: empty body")
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InvalidRequestContentException(
-            f"Could not parse request body into json: {err}"
-        ) from err
+    body = parse_json_body(raw)
     if _SURROGATE_ESCAPE.search(raw):
         # A lone surrogate ("\ud800") parses but is not Unicode: stored, it would make every
         # later response that carries it fail to encode as UTF-8.
@@ -116,10 +131,14 @@ async def read_json(request: Request, *, allow_empty: bool = True) -> Any:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; an empty body is ``{}``, any other JSON value a 400."""
-    body = await read_json(request)
-    if body is None:
+    """The request body as a JSON object; an empty body is ``{}``, any other JSON value a 400.
+
+    JSON ``null`` is not an empty body: it is a value that is not an object (issue 17).
+    """
+    raw = await request.body()
+    if not raw.strip():
         return {}
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise InvalidRequestContentException(
             "Could not parse request body into json: expected an object"

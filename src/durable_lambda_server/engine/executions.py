@@ -57,17 +57,7 @@ def start_execution(
     function = registry.get_function(r, request.function_name, request.qualifier)
     payload = request.input_payload
     if payload is not None and payload.strip():
-        if len(payload.encode()) > 6 * 1024 * 1024:
-            raise RequestTooLargeException(
-                "Request must be smaller than 6291456 bytes for the Invoke operation"
-            )
-        try:
-            json.loads(payload)
-        except json.JSONDecodeError as err:
-            raise InvalidRequestContentException(
-                "Could not parse request body into json: Could not parse payload into json: "
-                f"{err.msg}"
-            ) from err
+        _check_payload(payload)
     name = request.execution_name or r.ids.execution_id()
     if not NAME.match(name):
         raise InvalidParameterValueException(
@@ -252,3 +242,22 @@ def _check_throttle(tx: Transaction, function_name: str, *, durable: bool) -> No
         raise TooManyRequestsException(
             "Rate Exceeded.", Reason="ReservedFunctionConcurrentInvocationLimitExceeded"
         )
+
+
+def _check_payload(payload: str) -> None:
+    """An Invoke payload must be at most 6 MB of JSON that Python's parser accepts."""
+    if len(payload.encode()) > 6 * 1024 * 1024:
+        raise RequestTooLargeException(
+            "Request must be smaller than 6291456 bytes for the Invoke operation"
+        )
+    try:
+        json.loads(payload)
+    except json.JSONDecodeError as err:
+        raise InvalidRequestContentException(
+            f"Could not parse request body into json: Could not parse payload into json: {err.msg}"
+        ) from err
+    except (RecursionError, ValueError):  # too deeply nested; an integer of too many digits
+        raise InvalidRequestContentException(
+            "Could not parse request body into json: Could not parse payload into json: "
+            "nesting too deep or a number too long"
+        ) from None
